@@ -1,0 +1,37 @@
+"""Every env id turngym registers, in one place.
+
+``import turngym`` registers them under the ``turngym/`` namespace, so both
+``gymnasium.make("turngym/<Name>-v0")`` (after ``import turngym``) and
+``gymnasium.make("turngym:turngym/<Name>-v0")`` work. Variants are registrations with other
+default kwargs, not subclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    id: str
+    entry_point: str
+    family: str
+    summary: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+ENVS: list[EnvEntry] = []
+
+
+def register_envs() -> None:
+    """Register every entry once (re-importing turngym must not warn about overrides)."""
+    for entry in ENVS:
+        if entry.id not in gym.registry:
+            gym.register(id=entry.id, entry_point=entry.entry_point, kwargs=dict(entry.kwargs))
+
+
+def env_ids() -> list[str]:
+    return [entry.id for entry in ENVS]
