@@ -157,6 +157,9 @@ def json_schema_for(hint: Any, where: str = "value") -> dict[str, Any]:
     if hint is list or origin is list:
         return {"type": "array", "items": json_schema_for(args[0], where)} if args else {"type": "array"}
     if origin is Literal:
+        kinds = {type(a) for a in args}
+        if len(kinds) == 1 and kinds <= set(_SCALARS):
+            return {"type": _SCALARS[kinds.pop()], "enum": list(args)}
         return {"enum": list(args)}
     if origin in (Union, types.UnionType):
         members = [a for a in args if a is not type(None)]
@@ -175,10 +178,12 @@ def _is_optional(hint: Any) -> bool:
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     """Let ``null`` through too: models often send ``null`` for an optional argument."""
+    if "enum" in schema:
+        schema = {**schema, "enum": [*schema["enum"], None]}
     if isinstance(schema.get("type"), str):
         return {**schema, "type": [schema["type"], "null"]}
     if "enum" in schema:
-        return {**schema, "enum": [*schema["enum"], None]}
+        return schema
     return {"anyOf": [schema, {"type": "null"}]}
 
 
@@ -193,6 +198,7 @@ def parse_google_docstring(doc: str) -> tuple[str, dict[str, str]]:
     args: dict[str, str] = {}
     section: str | None = None
     current: str | None = None
+    args_indent = 0
     for line in lines:
         header = _SECTION_RE.match(line.strip()) if not line.startswith(" ") else None
         if header:
@@ -209,6 +215,5 @@ def parse_google_docstring(doc: str) -> tuple[str, dict[str, str]]:
                 args[current] = match.group(2).strip()
             elif current is not None:
                 args[current] = f"{args[current]} {stripped}".strip()
-    text = "\n".join(description).strip()
-    summary = text.split("\n\n")[0].replace("\n", " ").strip()
-    return summary, args
+    paragraphs = "\n".join(description).strip().split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs), args
