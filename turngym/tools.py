@@ -12,6 +12,7 @@ a tool's contract lives next to its code and cannot drift from it.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 import types
@@ -69,6 +70,15 @@ class Tool:
                 "parameters": self.parameters,
             },
         }
+
+    def bound_to(self, fn: Callable[..., Any]) -> Tool:
+        """The same declaration running ``fn`` (e.g. one method on another world instance).
+
+        A shallow copy, so the schema check and the compiled validator are not redone.
+        """
+        tool = copy.copy(self)
+        tool.fn = fn
+        return tool
 
     @cached_property
     def validator(self) -> jsonschema.Draft202012Validator:
