@@ -27,19 +27,20 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import gymnasium as gym
-
-from turngym.actions import ParsedAction, ToolCall, parse_action
-from turngym.episode import EpisodeRecorder
 from turngym.rewards.base import RewardContext
 from turngym.rewards.budget import BUDGET_FRACTIONS, budget_tokens
 from turngym.rewards.combinators import RewardNode
 from turngym.rewards.spec import ComponentFactory, build_rewards
-from turngym.spaces import UnicodeText
 from turngym.tasks.base import Task
+
+from turngym.actions import ParsedAction, ToolCall, parse_action
+from turngym.episode import EpisodeRecorder
+from turngym.spaces import UnicodeText
 from turngym.tokens import TokenCounterSpec, make_token_counter
 from turngym.tools import Tool, ToolError, ToolOutput, validate_arguments
 

@@ -13,8 +13,9 @@ a game score or a potential, and the trajectory so far).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from turngym.actions import ParsedAction
 

@@ -15,7 +15,7 @@ Two components score against them:
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from turngym.rewards.base import RewardComponent, RewardContext
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import abc
 import math
 import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from turngym.rewards.base import RewardComponent, as_component
 
@@ -38,7 +39,7 @@ class RewardNode(abc.ABC):
     name: str = "node"
 
     @abc.abstractmethod
-    def children(self) -> list["RewardNode"]: ...
+    def children(self) -> list[RewardNode]: ...
 
     @abc.abstractmethod
     def credit(self, history: History, done: bool) -> list[float]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 from turngym.rewards.base import RewardComponent, RewardContext
 

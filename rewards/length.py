@@ -15,10 +15,9 @@ episodes seen in that bucket (LASER-D's dynamic targets), starting from ``target
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
-
 from turngym.rewards.base import RewardComponent, RewardContext
 
 MODES = ("step", "penalty", "hybrid")

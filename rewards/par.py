@@ -9,10 +9,10 @@ chasing ever-larger reward-model scores. Use :class:`PARSigmoid` on one componen
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import gymnasium as gym
-
 from turngym.rewards.base import RewardComponent, RewardContext, as_component
 
 RefSpec = Sequence[float] | Callable[[RewardContext], Sequence[float]]

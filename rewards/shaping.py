@@ -7,7 +7,8 @@ reward state (e.g. the fraction of goal predicates satisfied); pass ``phi`` to u
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from turngym.rewards.base import RewardComponent, RewardContext
 

@@ -15,7 +15,8 @@ env has. Unknown names fail at ``make`` time with the list of known ones.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from turngym.rewards.base import RewardComponent, as_component, check_unique_names
 from turngym.rewards.budget import BudgetReward, ThinkSkipReward

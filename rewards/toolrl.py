@@ -31,8 +31,9 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Collection, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 # ---------------------------------------------------------------------------------------------
 # Format

@@ -11,7 +11,6 @@ from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from toy_env import ArithEnv, oracle_actions
-
 from turngym.rewards.combinators import Gated, Multiplicative, WeightedSum
 from turngym.rewards.common import PenaltyFactor, SignalReward, SuccessReward, TurnPenalty
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-from typing import Any, Optional
+from typing import Any
 
 import gymnasium as gym
 import typer
@@ -57,9 +57,9 @@ def list_envs(as_json: bool = typer.Option(False, "--json", help="Print JSON ins
 @app.command()
 def play(
     env_id: str = typer.Argument(..., help="e.g. turngym/TableQA-v0"),
-    seed: Optional[int] = typer.Option(None, help="Seed for reset."),
-    difficulty: Optional[str] = typer.Option(None, help="easy, medium or hard."),
-    task_id: Optional[str] = typer.Option(None, help="Play this task."),
+    seed: int | None = typer.Option(None, help="Seed for reset."),
+    difficulty: str | None = typer.Option(None, help="easy, medium or hard."),
+    task_id: str | None = typer.Option(None, help="Play this task."),
 ) -> None:
     """Play an env yourself. Type text; a tool call as JSON {"name": ..., "arguments": {...}}."""
     env = gym.make(env_id)
@@ -102,7 +102,7 @@ def _typed_action(line: str) -> str:
 
 
 @app.command()
-def bench(name: Optional[str] = typer.Argument(None, help="A module of turngym.bench; all when omitted.")) -> None:
+def bench(name: str | None = typer.Argument(None, help="A module of turngym.bench; all when omitted.")) -> None:
     """Run the benchmarks in bench/ (each prints its own table of ratios)."""
     import turngym.bench as bench_pkg
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable, Protocol, Union
+from collections.abc import Callable
+from typing import Any, Protocol
 
 _PIECE_RE = re.compile(r"[A-Za-z]+|\d+|\s+|[^\sA-Za-z\d]")
 
@@ -51,7 +52,7 @@ class HFTokenCounter:
         return (HFTokenCounter, (self.tokenizer.name_or_path,))
 
 
-TokenCounterSpec = Union[None, str, Callable[[str], int]]
+TokenCounterSpec = None | str | Callable[[str], int]
 
 
 def make_token_counter(spec: TokenCounterSpec) -> Callable[[str], int]:
