@@ -11,7 +11,8 @@ success is checked. Two kinds share the record:
   and, for a task that ``expect_impossible``, that the final message says it cannot be done.
 * dataset tasks (BFCL, xLAM, ToolACE; see :mod:`turngym.tasks.tool_datasets`) carry schema-only
   ``tools`` and are scored on their calls alone (ToolRL / AST match in
-  :mod:`turngym.rewards.toolrl`).
+  :mod:`turngym.rewards.toolrl`). Their prompt is ``messages`` + the user's ``instruction`` +
+  ``followup`` (earlier calls and results in the same request, as in ToolACE chains).
 
 Clarification: every world task offers an ``ask_user(question)`` tool. A task that withholds a
 needed detail has a scripted ``clarification`` the tool returns; otherwise it answers that
@@ -89,7 +90,8 @@ class ToolTask(Task):
     clarification: str | None = None
     # dataset tasks
     tools: list[Tool] = field(default_factory=list)  # schema-only (fn None)
-    messages: list[dict[str, Any]] = field(default_factory=list)  # prompt before the request
+    messages: list[dict[str, Any]] = field(default_factory=list)  # the conversation before the request
+    followup: list[dict[str, Any]] = field(default_factory=list)  # turns after it, before the gold turn
     possible_answer: list[dict[str, dict[str, list[Any]]]] | None = None  # BFCL ground truth
 
     @property
