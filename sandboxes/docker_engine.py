@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +30,10 @@ LABEL = "turngym"
 OWNER_LABEL = "turngym.owner"  # pid of the process that created the container
 OWNER_START_LABEL = "turngym.owner_start"  # its start time, so a recycled pid is not mistaken
 HOST_LABEL = "turngym.host"  # hostname, so a shared engine never reaps another machine's work
+
+
+_shared_clients: dict[int, docker.DockerClient] = {}
+_shared_lock = threading.Lock()
 
 
 class EngineUnavailable(SandboxError):
@@ -100,3 +105,18 @@ def ensure_engine(start: bool = True, wait: float = 60.0) -> docker.DockerClient
     if client is None:  # answered a moment ago; only a crash right after start lands here
         raise EngineUnavailable(f"dockerd started but stopped answering; see {DOCKERD_LOG}")
     return client
+
+
+def shared_client() -> docker.DockerClient:
+    """One client per process, made by :func:`ensure_engine` on first use.
+
+    Each client keeps a pool of connections to the engine; one client per sandbox would hold
+    a pool per sandbox. Keyed by pid because a forked child must not share its parent's
+    sockets.
+    """
+    pid = os.getpid()
+    with _shared_lock:
+        client = _shared_clients.get(pid)
+        if client is None:
+            client = _shared_clients[pid] = ensure_engine()
+        return client

@@ -46,7 +46,7 @@ from turngym.sandboxes.docker_engine import (
     LABEL,
     OWNER_LABEL,
     OWNER_START_LABEL,
-    ensure_engine,
+    shared_client,
 )
 from turngym.sandboxes.docker_images import ensure_base_image
 
@@ -88,7 +88,7 @@ def _owner_alive(labels: dict[str, str]) -> bool:
 
 def reap_stale(client: docker.DockerClient | None = None) -> list[str]:
     """Remove turngym containers on this host whose owner process is gone; return their ids."""
-    client = client or ensure_engine()
+    client = client or shared_client()
     removed = []
     for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
         labels = container.labels
@@ -278,7 +278,7 @@ class WarmPool:
             raise ValueError(f"pool size must be >= 0, got {size}")
         self.spec = spec
         self.size = size
-        self._client = client or ensure_engine()
+        self._client = client or shared_client()
         reap_stale(self._client)
         self._ready: queue.SimpleQueue[ShellContainer | BaseException] = queue.SimpleQueue()
         self._closed = threading.Event()
@@ -390,10 +390,11 @@ def _end_lease(lease: _Lease) -> None:
 class DockerSandbox(Sandbox):
     """A shell in a Docker container with no network and limited memory, CPU and pids.
 
-    ``run`` takes a bash command, run in ``workdir``; each command starts from the same
-    container state the previous one left (files, installed packages), but background jobs are
-    killed when their command ends (use ``setsid`` for a daemon). Output beyond
-    ``output_limit`` bytes per stream is dropped and flagged ``truncated``.
+    ``run`` takes a bash command. Commands behave like lines of one shell session: each starts
+    where the previous one left the container (files, packages, current directory, exported
+    variables; the first starts in ``workdir``), but background jobs are killed when their
+    command ends (use ``setsid`` for a daemon). Output beyond ``output_limit`` bytes per
+    stream is dropped and flagged ``truncated``.
 
     By default the sandbox owns a :class:`WarmPool` of ``warm`` spare containers; pass
     ``pool=`` to share one between sandboxes (its spec then sets image and limits).
@@ -419,7 +420,7 @@ class DockerSandbox(Sandbox):
         if pool is not None and image is not None and image != pool.spec.image:
             raise ValueError(f"image {image!r} differs from the pool's {pool.spec.image!r}")
         if pool is None:
-            client = client or ensure_engine()
+            client = client or shared_client()
             spec = ContainerSpec(
                 image=image or ensure_base_image(client),
                 workdir=workdir,
@@ -487,6 +488,9 @@ class DockerSandbox(Sandbox):
                 "stdout_bytes": reply.get("stdout_bytes", 0),
                 "stderr_bytes": reply.get("stderr_bytes", 0),
                 "oom_killed": reply.get("oom_killed", False),
+                # True when a detached fork bomb or the like had used up the pids limit and
+                # every process in the container was killed to run this command.
+                "reclaimed": reply.get("reclaimed", False),
             },
         )
 

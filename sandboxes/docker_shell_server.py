@@ -9,10 +9,12 @@ before starting it, so it needs nothing but the standard library of the image's 
 Protocol: one JSON object per line each way.
   request  {"cmd": str, "timeout": float, "cap": int}   or   {"ping": true}
   reply    {"stdout", "stderr", "exit_code", "timed_out", "truncated", "oom_killed",
-            "stdout_bytes", "stderr_bytes", "elapsed", "error"}   or   {"pong": true}
+            "reclaimed", "stdout_bytes", "stderr_bytes", "elapsed", "error"}   or   {"pong": true}
 
-Each command runs in a new session (its own process group). When the command's bash exits,
-or its timeout passes, the whole group is killed: background jobs do not outlive the command
+Each command is a fresh ``bash -c`` that behaves like the next line of one session: it starts
+in the directory the previous command ended in, with the variables it exported (an EXIT trap
+saves both). It runs in a new session (its own process group); when its bash exits, or its
+timeout passes, the whole group is killed, so background jobs do not outlive the command
 (start a daemon with ``setsid`` to keep it). Being PID 1, the server also reaps orphans, or
 killed fork bombs would leave zombies that use up the pids limit.
 """
@@ -30,6 +32,17 @@ import time
 _READ = 1 << 16
 # After the command's bash exits, how long to wait for the rest of its output.
 _DRAIN_GRACE = 0.05
+# ... and how long `setsid daemon &` children get to leave the group before it is killed.
+_DETACH_GRACE = 0.02
+_STATE_DIR = "/run/turngym"
+_CWD_FILE = f"{_STATE_DIR}/cwd"
+_ENV_FILE = f"{_STATE_DIR}/env"
+# Runs before each command: restore exported variables, save them and the cwd on any exit.
+_PRELUDE = (
+    f"[ -r {_ENV_FILE} ] && . {_ENV_FILE} 2>/dev/null; "
+    f"trap 'pwd > {_CWD_FILE}; export -p > {_ENV_FILE}' EXIT\n"
+)
+_PIDS_DIRS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1, then v2
 _OOM_COUNTERS = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")
 
 
@@ -45,6 +58,19 @@ def oom_kills() -> int:
         except OSError:
             continue
     return 0
+
+
+def pids_nearly_exhausted() -> bool:
+    """True when the container's processes fill >= 90% of its pids limit (a detached fork bomb:
+    the next command could not fork, or only now and then)."""
+    for directory in _PIDS_DIRS:
+        try:
+            with open(f"{directory}/pids.current") as current, open(f"{directory}/pids.max") as cap:
+                used, limit = int(current.read()), cap.read().strip()
+        except OSError:
+            continue
+        return limit != "max" and used >= 0.9 * int(limit)
+    return False
 
 
 def _child_setup() -> None:
@@ -71,6 +97,14 @@ def reap_orphans(keep: int | None = None) -> None:
             return
 
 
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
 def kill_group(proc: subprocess.Popen[bytes]) -> None:
     """SIGKILL the command's whole process group.
 
@@ -84,32 +118,56 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def kill_everything_else() -> None:
-    """Last resort when we cannot fork: kill every process in the container but us."""
+    """Last resort when we cannot fork: kill every process in the container but us.
+
+    Repeated, because a detached fork bomb keeps forking between our listing and our kills.
+    """
     me = os.getpid()
-    for name in os.listdir("/proc"):
-        if name.isdigit() and int(name) != me:
+    for _ in range(100):
+        others = [int(name) for name in os.listdir("/proc") if name.isdigit() and int(name) != me]
+        if not others:
+            return
+        for pid in others:
             try:
-                os.kill(int(name), signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-    time.sleep(0.05)
-    reap_orphans()
+        time.sleep(0.01)
+        reap_orphans()
 
 
-def spawn(cmd: str, cwd: str) -> subprocess.Popen[bytes]:
+def current_dir(workdir: str) -> str:
+    """Where the previous command ended, or ``workdir`` (if that is gone too, ``/``)."""
+    try:
+        with open(_CWD_FILE) as handle:
+            saved = handle.read().strip()
+    except OSError:
+        saved = workdir
+    for candidate in (saved, workdir):
+        if os.path.isdir(candidate):
+            return candidate
+    return "/"
+
+
+def spawn(cmd: str, cwd: str) -> tuple[subprocess.Popen[bytes], bool]:
+    """Start the command; also say whether every other process had to be killed first."""
+    argv = ["/bin/bash", "-c", _PRELUDE + cmd]
     popen_args = dict(
-        cwd=cwd if os.path.isdir(cwd) else "/",
+        cwd=cwd,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
         preexec_fn=_child_setup,
     )
-    try:
-        return subprocess.Popen(["/bin/bash", "-c", cmd], **popen_args)
-    except BlockingIOError:  # EAGAIN: the pids limit is used up, e.g. by a detached fork bomb
+    if pids_nearly_exhausted():
         kill_everything_else()
-        return subprocess.Popen(["/bin/bash", "-c", cmd], **popen_args)
+        return subprocess.Popen(argv, **popen_args), True
+    try:
+        return subprocess.Popen(argv, **popen_args), False
+    except BlockingIOError:  # EAGAIN: the pids limit is used up after all
+        kill_everything_else()
+        return subprocess.Popen(argv, **popen_args), True
 
 
 def _pidfd(pid: int) -> int | None:
@@ -171,6 +229,8 @@ def collect(proc: subprocess.Popen[bytes], timeout: float, cap: int) -> dict:
             os.close(pidfd)
         # Phase 2: kill what is left of the group, then read what it wrote before dying. A
         # detached process (setsid) may keep the pipes open; we stop waiting after a grace.
+        if not timed_out and group_alive(proc.pid):
+            time.sleep(_DETACH_GRACE)
         kill_group(proc)
         grace_end = time.monotonic() + _DRAIN_GRACE
         while selector.get_map() and (left := grace_end - time.monotonic()) > 0:
@@ -197,19 +257,21 @@ def handle(request: dict, workdir: str) -> dict:
     start = time.monotonic()
     oom_before = oom_kills()
     try:
-        proc = spawn(str(request["cmd"]), workdir)
+        proc, reclaimed = spawn(str(request["cmd"]), current_dir(workdir))
     except OSError as exc:
         return {"error": f"could not start bash: {exc}", "exit_code": 126}
     reply = collect(proc, float(request.get("timeout", 60.0)), int(request.get("cap", 1 << 16)))
     reap_orphans()
     reply["oom_killed"] = oom_kills() > oom_before
     reply["elapsed"] = time.monotonic() - start
+    reply["reclaimed"] = reclaimed  # other processes were killed to free the pids limit
     reply["error"] = None
     return reply
 
 
 def main() -> None:
     workdir = sys.argv[1] if len(sys.argv) > 1 else "/"
+    os.makedirs(_STATE_DIR, exist_ok=True)
     out = sys.stdout.buffer
     for line in sys.stdin.buffer:
         if not line.strip():
