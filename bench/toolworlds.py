@@ -17,14 +17,14 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import jsonschema
 import numpy as np
-
 from turngym.tasks.toolworlds import ToolTaskGenerator
 from turngym.tasks.toolworlds import world as world_module
+
 from turngym.tools import tool_from_function
 
 
@@ -101,8 +101,10 @@ def main() -> None:
         ratio = f"{other / seconds:7.1f}x" if other else "       -"
         other_text = f"{other * 1e6:11.1f}µs" if other else "             -"
         print(f"{name:30} {seconds * 1e6:10.1f}µs {other_text:>14} {ratio}  {note}")
-    print(f"tool-call throughput: {1 / fast:,.0f} calls/s in-process"
-          + (f", {1 / mcp_call:,.0f} calls/s over MCP" if mcp_call else ""))
+    print(
+        f"tool-call throughput: {1 / fast:,.0f} calls/s in-process"
+        + (f", {1 / mcp_call:,.0f} calls/s over MCP" if mcp_call else "")
+    )
     print(f"sampling: {1 / sample:,.0f} tasks/s")
 
 

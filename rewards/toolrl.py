@@ -189,7 +189,12 @@ def correctness(predicted: Sequence[Any], gold: Sequence[Any]) -> Correctness:
     golds = [_as_call(c) for c in gold]
     name_match = match_score([n for n, _ in preds], [n for n, _ in golds])
     candidates = sorted(
-        ((-_pair_score(pa, ga), gi, pi) for gi, (gn, ga) in enumerate(golds) for pi, (pn, pa) in enumerate(preds) if gn == pn)
+        (
+            (-_pair_score(pa, ga), gi, pi)
+            for gi, (gn, ga) in enumerate(golds)
+            for pi, (pn, pa) in enumerate(preds)
+            if gn == pn
+        )
     )
     used_gold: set[int] = set()
     used_pred: set[int] = set()
@@ -233,8 +238,12 @@ def standardize_string(text: str) -> str:
 
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
-    "array": (list, tuple), "object": (dict,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list, tuple),
+    "object": (dict,),
 }
 
 
@@ -256,7 +265,7 @@ def ast_match(
     for expected in possible_answer:
         if len(expected) != 1:
             raise ValueError(f"a possible answer holds exactly one function, got {list(expected)}")
-        (func, acceptable), = expected.items()
+        ((func, acceptable),) = expected.items()
         errors: list[str] = []
         for i in unmatched:
             problem = _check_call(calls[i], func, acceptable, (parameters or {}).get(func))
@@ -270,7 +279,10 @@ def ast_match(
 
 
 def _check_call(
-    call: tuple[str, Mapping[str, Any]], func: str, acceptable: Mapping[str, Sequence[Any]], schema: Mapping[str, Any] | None
+    call: tuple[str, Mapping[str, Any]],
+    func: str,
+    acceptable: Mapping[str, Sequence[Any]],
+    schema: Mapping[str, Any] | None,
 ) -> str | None:
     name, arguments = call
     if name != func:

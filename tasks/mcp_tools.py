@@ -22,7 +22,8 @@ import logging
 import tempfile
 import threading
 import weakref
-from typing import Any, Awaitable, Mapping, Sequence, TypeVar
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import mcp
 from mcp import ClientSession, StdioServerParameters, stdio_client
@@ -182,7 +183,9 @@ class MCPToolSource:
         try:
             return Tool(name=name, description=spec.description or "", parameters=dict(spec.input_schema), fn=forward)
         except Exception as exc:
-            raise MCPServerError(f"MCP server {self.command!r} declares tool {name!r} with a bad schema: {exc}") from exc
+            raise MCPServerError(
+                f"MCP server {self.command!r} declares tool {name!r} with a bad schema: {exc}"
+            ) from exc
 
     def _require_session(self) -> ClientSession:
         session = self._session.session
@@ -207,9 +210,8 @@ class MCPToolSource:
         """Describe a dead server, and release what is left of it (thread, pipes, process)."""
         tail = self._session.stderr_tail()
         self.close()
-        return (
-            f"MCP server {self.command!r} is gone ({what}); start a new MCPToolSource"
-            + (f"\nserver stderr:\n{tail}" if tail else "")
+        return f"MCP server {self.command!r} is gone ({what}); start a new MCPToolSource" + (
+            f"\nserver stderr:\n{tail}" if tail else ""
         )
 
 

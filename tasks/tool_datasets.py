@@ -27,13 +27,13 @@ import ast
 import json
 import logging
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
-
-import jsonschema
+from typing import Any, Literal
 
 from turngym.rewards.toolrl import ast_match, correctness_reward
 from turngym.tasks.toolworlds.task import ToolTask
+
 from turngym.tools import Tool
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,24 @@ class DatasetFormatError(ValueError):
 
 
 _TYPE_NAMES: dict[str, str | None] = {
-    "dict": "object", "object": "object", "float": "number", "number": "number", "double": "number",
-    "int": "integer", "integer": "integer", "long": "integer", "str": "string", "string": "string",
-    "bool": "boolean", "boolean": "boolean", "list": "array", "array": "array", "tuple": "array",
-    "null": "null", "none": "null", "any": None,
+    "dict": "object",
+    "object": "object",
+    "float": "number",
+    "number": "number",
+    "double": "number",
+    "int": "integer",
+    "integer": "integer",
+    "long": "integer",
+    "str": "string",
+    "string": "string",
+    "bool": "boolean",
+    "boolean": "boolean",
+    "list": "array",
+    "array": "array",
+    "tuple": "array",
+    "null": "null",
+    "none": "null",
+    "any": None,
 }
 
 
@@ -84,7 +98,9 @@ def tool_from_doc(doc: Mapping[str, Any], where: str) -> Tool:
     """A schema-only tool from a ``{name, description, parameters}`` function doc."""
     if not isinstance(doc.get("name"), str):
         raise DatasetFormatError(f"{where}: a function doc needs a string 'name', got {doc!r}")
-    parameters = json_schema_from_doc(doc.get("parameters") or {"type": "dict", "properties": {}}, f"{where}:{doc['name']}")
+    parameters = json_schema_from_doc(
+        doc.get("parameters") or {"type": "dict", "properties": {}}, f"{where}:{doc['name']}"
+    )
     parameters.setdefault("type", "object")
     parameters.setdefault("properties", {})
     return Tool(name=doc["name"], description=doc.get("description", ""), parameters=parameters)
@@ -181,12 +197,14 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
     return records
 
 
-def _collect(records: Iterable[Any], build: Callable[[Any], list[ToolTask]], on_error: OnError, what: str) -> list[ToolTask]:
+def _collect(
+    records: Iterable[Any], build: Callable[[Any], list[ToolTask]], on_error: OnError, what: str
+) -> list[ToolTask]:
     tasks, skipped = [], 0
     for record in records:
         try:
             tasks.extend(build(record))
-        except (ValueError, SyntaxError, KeyError, TypeError, jsonschema.SchemaError) as exc:
+        except (ValueError, SyntaxError, KeyError, TypeError) as exc:
             if on_error == "raise":
                 raise
             skipped += 1
@@ -204,7 +222,11 @@ def _difficulty(n_calls: int) -> str:
 # BFCL
 
 _BFCL_DIFFICULTY = {
-    "simple": "easy", "irrelevance": "easy", "multiple": "medium", "parallel": "medium", "parallel_multiple": "hard",
+    "simple": "easy",
+    "irrelevance": "easy",
+    "multiple": "medium",
+    "parallel": "medium",
+    "parallel_multiple": "hard",
 }
 _NO_CALL_CATEGORIES = ("irrelevance", "live_irrelevance")
 
@@ -214,11 +236,13 @@ def bfcl_category(task_id: str) -> str:
     return re.sub(r"_\d+(-\d+)*$", "", task_id)
 
 
-def gold_from_possible_answer(possible_answer: Sequence[Mapping[str, Mapping[str, Sequence[Any]]]]) -> list[dict[str, Any]]:
+def gold_from_possible_answer(
+    possible_answer: Sequence[Mapping[str, Mapping[str, Sequence[Any]]]],
+) -> list[dict[str, Any]]:
     """One canonical call per ground-truth entry: first acceptable values, optional ones left out."""
     calls = []
     for entry in possible_answer:
-        (name, params), = entry.items()
+        ((name, params),) = entry.items()
         arguments = {}
         for param, values in params.items():
             if "" in values:
@@ -238,7 +262,11 @@ def _first_concrete(value: Any) -> Any:
 
 
 def load_bfcl(
-    questions: str | Path, possible_answers: str | Path | None = None, *, split: str = "test", on_error: OnError = "raise"
+    questions: str | Path,
+    possible_answers: str | Path | None = None,
+    *,
+    split: str = "test",
+    on_error: OnError = "raise",
 ) -> list[ToolTask]:
     """BFCL single-turn categories (simple, multiple, parallel, parallel_multiple, irrelevance, live_*)."""
     answers: dict[str, list[Any]] = {}
@@ -265,18 +293,20 @@ def load_bfcl(
         else:
             possible = None
         gold = gold_from_possible_answer(possible) if possible is not None else []
-        return [ToolTask(
-            id=f"bfcl-{task_id}",
-            difficulty=_BFCL_DIFFICULTY.get(category.removeprefix("live_"), "medium"),
-            split=split,
-            meta={"source": "bfcl", "category": category},
-            instruction=messages[-1]["content"],
-            tool_names=[t.name for t in tools],
-            gold_turns=[gold] if gold else [],
-            tools=tools,
-            messages=messages[:-1],
-            possible_answer=possible,
-        )]
+        return [
+            ToolTask(
+                id=f"bfcl-{task_id}",
+                difficulty=_BFCL_DIFFICULTY.get(category.removeprefix("live_"), "medium"),
+                split=split,
+                meta={"source": "bfcl", "category": category},
+                instruction=messages[-1]["content"],
+                tool_names=[t.name for t in tools],
+                gold_turns=[gold] if gold else [],
+                tools=tools,
+                messages=messages[:-1],
+                possible_answer=possible,
+            )
+        ]
 
     return _collect(read_records(questions), build, on_error, f"BFCL {questions}")
 
@@ -308,16 +338,18 @@ def load_xlam(path: str | Path, *, split: str = "train", on_error: OnError = "ra
         calls = _json_field(record, "answers", where)
         tools = [tool_from_xlam(d, where) for d in tool_docs]
         gold = [_checked_call(c, where) for c in calls]
-        return [ToolTask(
-            id=f"xlam-{record.get('id')}",
-            difficulty=_difficulty(len(gold)),
-            split=split,
-            meta={"source": "xlam"},
-            instruction=str(record["query"]),
-            tool_names=[t.name for t in tools],
-            gold_turns=[gold] if gold else [],
-            tools=tools,
-        )]
+        return [
+            ToolTask(
+                id=f"xlam-{record.get('id')}",
+                difficulty=_difficulty(len(gold)),
+                split=split,
+                meta={"source": "xlam"},
+                instruction=str(record["query"]),
+                tool_names=[t.name for t in tools],
+                gold_turns=[gold] if gold else [],
+                tools=tools,
+            )
+        ]
 
     return _collect(read_records(path), build, on_error, f"xLAM {path}")
 
@@ -335,7 +367,11 @@ def _json_field(record: Mapping[str, Any], key: str, where: str) -> list[Any]:
 
 
 def _checked_call(c: Any, where: str) -> dict[str, Any]:
-    if not isinstance(c, Mapping) or not isinstance(c.get("name"), str) or not isinstance(c.get("arguments", {}), Mapping):
+    if (
+        not isinstance(c, Mapping)
+        or not isinstance(c.get("name"), str)
+        or not isinstance(c.get("arguments", {}), Mapping)
+    ):
         raise DatasetFormatError(f"{where}: a call needs a string 'name' and object 'arguments', got {c!r}")
     return {"name": c["name"], "arguments": dict(c.get("arguments", {}))}
 
@@ -367,18 +403,20 @@ def load_toolace(path: str | Path, *, split: str = "train", on_error: OnError = 
                 last_user = max((i for i, m in enumerate(history) if m["role"] == "user"), default=None)
                 if last_user is None:
                     raise DatasetFormatError(f"{where}: an assistant call before any user message")
-                tasks.append(ToolTask(
-                    id=f"toolace-{row}-{turn}",
-                    difficulty=_difficulty(len(calls)),
-                    split=split,
-                    meta={"source": "toolace", "system": record.get("system", "")},
-                    instruction=history[last_user]["content"],
-                    followup=[dict(m) for m in history[last_user + 1 :]],
-                    tool_names=[t.name for t in tools],
-                    gold_turns=[calls],
-                    tools=tools,
-                    messages=[dict(m) for m in history[:last_user]],
-                ))
+                tasks.append(
+                    ToolTask(
+                        id=f"toolace-{row}-{turn}",
+                        difficulty=_difficulty(len(calls)),
+                        split=split,
+                        meta={"source": "toolace", "system": record.get("system", "")},
+                        instruction=history[last_user]["content"],
+                        followup=[dict(m) for m in history[last_user + 1 :]],
+                        tool_names=[t.name for t in tools],
+                        gold_turns=[calls],
+                        tools=tools,
+                        messages=[dict(m) for m in history[:last_user]],
+                    )
+                )
                 history.append(_assistant_calls(calls, f"call_{turn}"))
             elif role == "tool" and history and history[-1].get("tool_calls"):
                 history.extend(_tool_results(value, history[-1]["tool_calls"]))
@@ -476,8 +514,11 @@ def _assistant_calls(calls: list[dict[str, Any]], prefix: str) -> dict[str, Any]
         "role": "assistant",
         "content": "",
         "tool_calls": [
-            {"id": f"{prefix}_{i}", "type": "function",
-             "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
+            {
+                "id": f"{prefix}_{i}",
+                "type": "function",
+                "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])},
+            }
             for i, c in enumerate(calls)
         ],
     }
@@ -490,7 +531,9 @@ def _tool_results(value: str, tool_calls: list[dict[str, Any]]) -> list[dict[str
     except json.JSONDecodeError:
         results = None
     if isinstance(results, list) and len(results) == len(tool_calls):
-        return [{"role": "tool", "tool_call_id": tc["id"], "content": json.dumps(r)} for tc, r in zip(tool_calls, results)]
+        return [
+            {"role": "tool", "tool_call_id": tc["id"], "content": json.dumps(r)} for tc, r in zip(tool_calls, results)
+        ]
     return [{"role": "tool", "tool_call_id": tool_calls[0]["id"], "content": value}]
 
 

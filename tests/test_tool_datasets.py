@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from turngym.tasks.base import DatasetSource
 from turngym.tasks.tool_datasets import (
     DatasetFormatError,
@@ -19,6 +18,7 @@ from turngym.tasks.tool_datasets import (
     parse_call_list,
     score_calls,
 )
+
 from turngym.tools import validate_arguments
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tools"
@@ -38,7 +38,13 @@ def bfcl():
 
 
 def test_bfcl_tasks_have_messages_tools_and_gold(bfcl):
-    assert sorted(bfcl) == ["bfcl-irrelevance_3", "bfcl-multiple_4", "bfcl-parallel_2", "bfcl-parallel_multiple_1", "bfcl-simple_0"]
+    assert sorted(bfcl) == [
+        "bfcl-irrelevance_3",
+        "bfcl-multiple_4",
+        "bfcl-parallel_2",
+        "bfcl-parallel_multiple_1",
+        "bfcl-simple_0",
+    ]
     simple = bfcl["bfcl-simple_0"]
     assert simple.difficulty == "easy" and simple.split == "test" and simple.meta["category"] == "simple"
     assert simple.instruction.startswith("What is the area") and simple.messages == []
@@ -50,7 +56,10 @@ def test_bfcl_tasks_have_messages_tools_and_gold(bfcl):
     multiple = bfcl["bfcl-multiple_4"]
     assert multiple.messages == [{"role": "system", "content": "You are a travel assistant."}]
     assert bfcl["bfcl-parallel_2"].tools[0].parameters["properties"]["days"] == {
-        "type": "array", "items": {"type": "integer"}, "description": "Day offsets."}  # BFCL "tuple"
+        "type": "array",
+        "items": {"type": "integer"},
+        "description": "Day offsets.",
+    }  # BFCL "tuple"
     assert bfcl["bfcl-parallel_multiple_1"].difficulty == "hard"
     assert bfcl["bfcl-parallel_multiple_1"].instruction.startswith("Book a table")  # plain-string question
 
@@ -69,7 +78,10 @@ def test_bfcl_ast_is_lenient_where_bfcl_is(bfcl):
     assert ok["ast_match"] == 1.0 and ok["toolrl_correctness"] < 3.0  # ToolRL is exact; AST normalises
     assert score_calls(simple, [c("geometry.triangle_area", base=12, height=8)])["ast_match"] == 0.0
     parallel = bfcl["bfcl-parallel_2"]
-    assert score_calls(parallel, [c("weather_now", city="porto, portugal"), c("weather_now", city="Lisbon")])["ast_match"] == 1.0
+    assert (
+        score_calls(parallel, [c("weather_now", city="porto, portugal"), c("weather_now", city="Lisbon")])["ast_match"]
+        == 1.0
+    )
     irrelevant = bfcl["bfcl-irrelevance_3"]
     assert irrelevant.gold_turns == [] and irrelevant.possible_answer == []
     assert score_calls(irrelevant, []) == {"toolrl_correctness": 3.0, "ast_match": 1.0}
@@ -84,9 +96,20 @@ def test_bfcl_bad_input_is_a_clear_error(tmp_path, caplog):
         load_bfcl(BFCL_Q, missing)
     record = json.loads(BFCL_Q.read_text().splitlines()[0])
     bad = tmp_path / "q.jsonl"
-    bad.write_text(json.dumps({**record, "question": [[{"role": "user", "content": "a"}], [{"role": "user", "content": "b"}]]}) + "\n"
-                   + json.dumps({**record, "id": "simple_9", "function": [{"name": "f", "parameters": {"type": "dict", "properties": {"x": {"type": "HashMap"}}}}]}) + "\n"
-                   + json.dumps({**record, "id": "simple_1"}) + "\n")
+    bad.write_text(
+        json.dumps({**record, "question": [[{"role": "user", "content": "a"}], [{"role": "user", "content": "b"}]]})
+        + "\n"
+        + json.dumps(
+            {
+                **record,
+                "id": "simple_9",
+                "function": [{"name": "f", "parameters": {"type": "dict", "properties": {"x": {"type": "HashMap"}}}}],
+            }
+        )
+        + "\n"
+        + json.dumps({**record, "id": "simple_1"})
+        + "\n"
+    )
     with pytest.raises(DatasetFormatError, match="only single-turn"):
         load_bfcl(bad)
     with caplog.at_level(logging.WARNING):
@@ -146,7 +169,9 @@ def test_toolace_one_task_per_calling_turn():
     first, second, chained = tasks
     assert [t.name for t in first.tools] == ["Market Trends API", "stock_quote"]
     assert first.tools[0].parameters["type"] == "object"
-    assert first.gold_turns == [[c("Market Trends API", country="us", limit=3), c("stock_quote", symbol="AAPL", extended=True)]]
+    assert first.gold_turns == [
+        [c("Market Trends API", country="us", limit=3), c("stock_quote", symbol="AAPL", extended=True)]
+    ]
     assert first.messages == [] and first.instruction.startswith("What's happening")
     # earlier calls become OpenAI tool calls, their results tool messages, split per call
     assert second.instruction == "And MSFT, please."
@@ -163,7 +188,10 @@ def test_toolace_one_task_per_calling_turn():
 def test_call_list_parsing():
     text = '[Get Data(q="a, b", opts={"k": [1, 2]}, flag=false), second(x=None, y=-1.5), third()]'
     assert parse_call_list(text) == [
-        c("Get Data", q="a, b", opts={"k": [1, 2]}, flag=False), c("second", x=None, y=-1.5), c("third")]
+        c("Get Data", q="a, b", opts={"k": [1, 2]}, flag=False),
+        c("second", x=None, y=-1.5),
+        c("third"),
+    ]
     with pytest.raises(DatasetFormatError, match="positional"):
         parse_call_list("[f(1)]")
     with pytest.raises(DatasetFormatError, match="not a literal"):

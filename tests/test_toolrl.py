@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from turngym.actions import ToolCall
 from turngym.rewards.toolrl import (
     ResponseFormat,
     ast_match,
@@ -18,6 +16,8 @@ from turngym.rewards.toolrl import (
     standardize_string,
     toolrl_reward,
 )
+
+from turngym.actions import ToolCall
 
 
 def c(name, **arguments):

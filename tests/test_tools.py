@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 import pytest
 
@@ -13,7 +13,7 @@ def transfer(
     source: str,
     amount: float,
     kind: Literal["wire", "ach"] = "wire",
-    memo: Optional[str] = None,
+    memo: str | None = None,
     tags: list[str] | None = None,
     count: int = 1,
     urgent: bool = False,
@@ -82,7 +82,7 @@ def test_validate_arguments_names_every_problem():
     assert "kind: 'swift' is not one of ['wire', 'ach']" in error
     assert "'colour' was unexpected" in error
     assert "count: True is not of type 'integer'" in error  # a bool is not an int in JSON schema
-    assert validate_arguments(tool, ["A1"]) .startswith("Arguments for tool 'transfer' must be a JSON object")
+    assert validate_arguments(tool, ["A1"]).startswith("Arguments for tool 'transfer' must be a JSON object")
 
 
 def test_tool_errors_come_from_the_function():
@@ -126,7 +126,7 @@ def test_undescribable_functions_are_rejected():
 def test_tool_checks_its_schema():
     with pytest.raises(ValueError, match="type 'object'"):
         Tool(name="t", description="d", parameters={"type": "array"})
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="not a valid JSON schema: 'nope' is not valid"):
         Tool(name="t", description="d", parameters={"type": "object", "properties": {"x": {"type": "nope"}}})
 
 

@@ -8,10 +8,10 @@ from statistics import mean
 
 import numpy as np
 import pytest
-
 from turngym.tasks.base import TaskNotFound
 from turngym.tasks.toolworlds import WORLD_TYPES, ToolTask, ToolTaskGenerator, answer_matches, says_impossible
 from turngym.tasks.toolworlds.task import NOTHING_TO_ADD
+
 from turngym.tools import ToolError
 
 WORLDS = sorted(WORLD_TYPES)
@@ -146,7 +146,9 @@ def test_impossible_tasks_cannot_be_done(task: ToolTask):
 
 
 def test_difficulty_grows_with_required_calls():
-    counts = {d: [len(t.gold_calls) for t in ALL_TASKS if t.difficulty == d and not t.expect_impossible] for d in DIFFICULTIES}
+    counts = {
+        d: [len(t.gold_calls) for t in ALL_TASKS if t.difficulty == d and not t.expect_impossible] for d in DIFFICULTIES
+    }
     assert max(counts["easy"]) <= 2 and min(counts["easy"]) >= 1
     assert 2 <= min(counts["medium"]) and max(counts["medium"]) <= 4
     assert min(counts["hard"]) >= 3
@@ -226,11 +228,21 @@ def test_shop_agenda_and_workspace_report_domain_errors():
     agenda = _worlds("agenda")
     event = next(iter(agenda.worlds["agenda"].events.values()))
     with pytest.raises(ToolError, match="conflicts with"):
-        agenda.call("create_event", {"title": "x", "date": event.date, "start_time": event.start,
-                                     "duration_minutes": 30, "attendee_emails": []})
+        agenda.call(
+            "create_event",
+            {
+                "title": "x",
+                "date": event.date,
+                "start_time": event.start,
+                "duration_minutes": 30,
+                "attendee_emails": [],
+            },
+        )
     with pytest.raises(ToolError, match="HH:MM"):
-        agenda.call("create_event", {"title": "x", "date": event.date, "start_time": "9am",
-                                     "duration_minutes": 30, "attendee_emails": []})
+        agenda.call(
+            "create_event",
+            {"title": "x", "date": event.date, "start_time": "9am", "duration_minutes": 30, "attendee_emails": []},
+        )
     files = _worlds("workspace")
     with pytest.raises(ToolError, match="absolute"):
         files.call("read_file", {"path": "reports/q1_summary.txt"})

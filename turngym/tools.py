@@ -17,9 +17,10 @@ import inspect
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Literal, Union
+from typing import Any, Literal, Union
 
 import jsonschema
 
@@ -55,10 +56,12 @@ class Tool:
             raise ValueError("a tool needs a non-empty name")
         if self.parameters.get("type") != "object":
             raise ValueError(
-                f"tool {self.name!r}: parameters must be a JSON schema of type 'object', "
-                f"got {self.parameters!r}"
+                f"tool {self.name!r}: parameters must be a JSON schema of type 'object', got {self.parameters!r}"
             )
-        jsonschema.Draft202012Validator.check_schema(self.parameters)
+        try:
+            jsonschema.Draft202012Validator.check_schema(self.parameters)
+        except jsonschema.SchemaError as exc:
+            raise ValueError(f"tool {self.name!r}: parameters are not a valid JSON schema: {exc.message}") from exc
 
     def openai_schema(self) -> dict[str, Any]:
         """The tool as the OpenAI chat API (and most chat templates) expects it."""
@@ -88,10 +91,7 @@ class Tool:
 def validate_arguments(tool: Tool, arguments: Any) -> str | None:
     """``None`` if ``arguments`` fit the tool's schema, else every problem in one message."""
     if not isinstance(arguments, dict):
-        return (
-            f"Arguments for tool {tool.name!r} must be a JSON object, "
-            f"got {type(arguments).__name__}: {arguments!r}"
-        )
+        return f"Arguments for tool {tool.name!r} must be a JSON object, got {type(arguments).__name__}: {arguments!r}"
     errors = sorted(tool.validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))
     if not errors:
         return None

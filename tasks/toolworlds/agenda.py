@@ -10,19 +10,28 @@ times, and overlaps with another confirmed event.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
-
 from turngym.tasks.toolworlds.scenario import Predicate, Scenario, ask, call
 from turngym.tasks.toolworlds.world import ToolWorld, email_of, next_id, people, pick, require
+
 from turngym.tools import ToolError
 
 DAYS = ("2025-03-10", "2025-03-11", "2025-03-12", "2025-03-13", "2025-03-14")
 TITLES = (
-    "Design review", "Budget sync", "1:1", "Hiring panel", "Roadmap planning", "Customer call",
-    "Team standup", "Retro", "Security audit", "Vendor demo",
+    "Design review",
+    "Budget sync",
+    "1:1",
+    "Hiring panel",
+    "Roadmap planning",
+    "Customer call",
+    "Team standup",
+    "Retro",
+    "Security audit",
+    "Vendor demo",
 )
 NEW_TITLES = ("Project kickoff", "Coffee chat", "Quarterly review", "Offsite planning", "Launch prep")
 DAY_START, DAY_END = 8 * 60, 20 * 60  # events must fit in 08:00-20:00
@@ -63,8 +72,13 @@ class Event:
 class AgendaWorld(ToolWorld):
     name: ClassVar[str] = "agenda"
     tool_methods: ClassVar[tuple[str, ...]] = (
-        "find_contact", "update_contact_phone", "list_events", "get_event", "create_event",
-        "cancel_event", "add_attendee",
+        "find_contact",
+        "update_contact_phone",
+        "list_events",
+        "get_event",
+        "create_event",
+        "cancel_event",
+        "add_attendee",
     )
 
     contacts: dict[str, Contact] = field(default_factory=dict)
@@ -87,7 +101,9 @@ class AgendaWorld(ToolWorld):
                     continue
                 attendees = sorted(pick(rng, emails, int(rng.integers(1, 4))))
                 event_id = next_id("EV-", world.events)
-                world.events[event_id] = Event(event_id, title, day, to_hhmm(start), to_hhmm(start + duration), attendees)
+                world.events[event_id] = Event(
+                    event_id, title, day, to_hhmm(start), to_hhmm(start + duration), attendees
+                )
         return world
 
     # -- tools -----------------------------------------------------------------------------
@@ -125,7 +141,9 @@ class AgendaWorld(ToolWorld):
             date: The day as YYYY-MM-DD.
         """
         self._check_date(date)
-        day = sorted((e for e in self.events.values() if e.date == date and e.status == "confirmed"), key=lambda e: e.start)
+        day = sorted(
+            (e for e in self.events.values() if e.date == date and e.status == "confirmed"), key=lambda e: e.start
+        )
         return [self._view(e) for e in day]
 
     def get_event(self, event_id: str) -> dict[str, Any]:
@@ -216,7 +234,14 @@ class AgendaWorld(ToolWorld):
 
     @staticmethod
     def _view(e: Event) -> dict[str, Any]:
-        return {"event_id": e.id, "title": e.title, "date": e.date, "start": e.start, "end": e.end, "attendees": list(e.attendees)}
+        return {
+            "event_id": e.id,
+            "title": e.title,
+            "date": e.date,
+            "start": e.start,
+            "end": e.end,
+            "attendees": list(e.attendees),
+        }
 
     def free_slots(self, date: str, duration: int, earliest: int = 9 * 60, latest_end: int = 17 * 60) -> list[int]:
         return [s for s in range(earliest, latest_end - duration + 1, 30) if not self.conflict(date, s, s + duration)]
@@ -231,9 +256,18 @@ class AgendaWorld(ToolWorld):
 
 def _new_event(w: AgendaWorld, title: str, date: str, start: int, duration: int, attendees: list[str]) -> Predicate:
     event_id = next_id("EV-", w.events)
-    expected = {"id": event_id, "title": title, "date": date, "start": to_hhmm(start),
-                "end": to_hhmm(start + duration), "attendees": sorted(attendees), "status": "confirmed"}
-    return Predicate(f"{event_id} is '{title}' on {date} at {to_hhmm(start)}", ("agenda", "events", event_id), "eq", expected)
+    expected = {
+        "id": event_id,
+        "title": title,
+        "date": date,
+        "start": to_hhmm(start),
+        "end": to_hhmm(start + duration),
+        "attendees": sorted(attendees),
+        "status": "confirmed",
+    }
+    return Predicate(
+        f"{event_id} is '{title}' on {date} at {to_hhmm(start)}", ("agenda", "events", event_id), "eq", expected
+    )
 
 
 def _status(event: Event, status: str) -> Predicate:
@@ -254,7 +288,9 @@ def cancel_by_id(w: AgendaWorld, rng: np.random.Generator) -> Scenario | None:
     if not events:
         return None
     event = pick(rng, events)
-    return Scenario(f"Cancel event {event.id}.", [[call("cancel_event", event_id=event.id)]], [_status(event, "cancelled")])
+    return Scenario(
+        f"Cancel event {event.id}.", [[call("cancel_event", event_id=event.id)]], [_status(event, "cancelled")]
+    )
 
 
 def phone_lookup(w: AgendaWorld, rng: np.random.Generator) -> Scenario:
@@ -277,8 +313,16 @@ def book_busy_slot(w: AgendaWorld, rng: np.random.Generator) -> Scenario | None:
         [[call("list_events", date=date)]],
         [Predicate("no new event", ("agenda", "events", next_id("EV-", w.events)), "absent")],
         expect_impossible=True,
-        blocked_calls=[call("create_event", title=title, date=date, start_time=to_hhmm(start),
-                            duration_minutes=60, attendee_emails=[])],
+        blocked_calls=[
+            call(
+                "create_event",
+                title=title,
+                date=date,
+                start_time=to_hhmm(start),
+                duration_minutes=60,
+                attendee_emails=[],
+            )
+        ],
     )
 
 
@@ -290,9 +334,19 @@ def schedule_with_contact(w: AgendaWorld, rng: np.random.Generator) -> Scenario 
     contact, title = pick(rng, list(w.contacts.values())), pick(rng, NEW_TITLES)
     return Scenario(
         f"Schedule a 30-minute '{title}' with {contact.name} on {date} at {to_hhmm(start)}.",
-        [[call("find_contact", name=contact.name)],
-         [call("create_event", title=title, date=date, start_time=to_hhmm(start), duration_minutes=30,
-               attendee_emails=[contact.email])]],
+        [
+            [call("find_contact", name=contact.name)],
+            [
+                call(
+                    "create_event",
+                    title=title,
+                    date=date,
+                    start_time=to_hhmm(start),
+                    duration_minutes=30,
+                    attendee_emails=[contact.email],
+                )
+            ],
+        ],
         [_new_event(w, title, date, start, 30, [contact.email])],
     )
 
@@ -309,9 +363,17 @@ def invite_two(w: AgendaWorld, rng: np.random.Generator) -> Scenario | None:
     a, b = pick(rng, outsiders, 2)
     return Scenario(
         f"Add {a.name} and {b.name} to event {event.id}.",
-        [[call("find_contact", name=a.name), call("find_contact", name=b.name)],
-         [call("add_attendee", event_id=event.id, email=a.email), call("add_attendee", event_id=event.id, email=b.email)]],
-        [Predicate(f"{c.name} invited", ("agenda", "events", event.id, "attendees"), "contains", c.email) for c in (a, b)],
+        [
+            [call("find_contact", name=a.name), call("find_contact", name=b.name)],
+            [
+                call("add_attendee", event_id=event.id, email=a.email),
+                call("add_attendee", event_id=event.id, email=b.email),
+            ],
+        ],
+        [
+            Predicate(f"{c.name} invited", ("agenda", "events", event.id, "attendees"), "contains", c.email)
+            for c in (a, b)
+        ],
     )
 
 
@@ -323,9 +385,19 @@ def clarify_time(w: AgendaWorld, rng: np.random.Generator) -> Scenario | None:
     contact, title = pick(rng, list(w.contacts.values())), pick(rng, NEW_TITLES)
     return Scenario(
         f"Set up a '{title}' with {contact.name} on {date}.",
-        [[ask("What time should it start and how long should it be?"), call("find_contact", name=contact.name)],
-         [call("create_event", title=title, date=date, start_time=to_hhmm(start), duration_minutes=45,
-               attendee_emails=[contact.email])]],
+        [
+            [ask("What time should it start and how long should it be?"), call("find_contact", name=contact.name)],
+            [
+                call(
+                    "create_event",
+                    title=title,
+                    date=date,
+                    start_time=to_hhmm(start),
+                    duration_minutes=45,
+                    attendee_emails=[contact.email],
+                )
+            ],
+        ],
         [_new_event(w, title, date, start, 45, [contact.email])],
         clarification=f"Start at {to_hhmm(start)} and make it 45 minutes.",
     )
@@ -342,8 +414,16 @@ def busy_with_contact(w: AgendaWorld, rng: np.random.Generator) -> Scenario | No
         [[call("find_contact", name=contact.name), call("list_events", date=date)]],
         [Predicate("no new event", ("agenda", "events", next_id("EV-", w.events)), "absent")],
         expect_impossible=True,
-        blocked_calls=[call("create_event", title=title, date=date, start_time=to_hhmm(start),
-                            duration_minutes=60, attendee_emails=[contact.email])],
+        blocked_calls=[
+            call(
+                "create_event",
+                title=title,
+                date=date,
+                start_time=to_hhmm(start),
+                duration_minutes=60,
+                attendee_emails=[contact.email],
+            )
+        ],
     )
 
 
@@ -367,8 +447,11 @@ def reschedule_and_invite(w: AgendaWorld, rng: np.random.Generator) -> Scenario 
     options = []
     for e in _unique_titled(w):
         duration = to_minutes(e.end) - to_minutes(e.start)
-        free = [s for s in range(9 * 60, 17 * 60 - duration + 1, 30)
-                if s != to_minutes(e.start) and not w.conflict(e.date, s, s + duration, ignore=e.id)]
+        free = [
+            s
+            for s in range(9 * 60, 17 * 60 - duration + 1, 30)
+            if s != to_minutes(e.start) and not w.conflict(e.date, s, s + duration, ignore=e.id)
+        ]
         outsiders = [c for c in w.contacts.values() if c.email not in e.attendees]
         if free and outsiders:
             options.append((e, duration, free, outsiders))
@@ -380,10 +463,20 @@ def reschedule_and_invite(w: AgendaWorld, rng: np.random.Generator) -> Scenario 
     return Scenario(
         f"Move my '{event.title}' on {event.date} to {to_hhmm(start)} (same length, same attendees) "
         f"and invite {guest.name} as well.",
-        [[call("list_events", date=event.date), call("find_contact", name=guest.name)],
-         [call("cancel_event", event_id=event.id)],
-         [call("create_event", title=event.title, date=event.date, start_time=to_hhmm(start),
-               duration_minutes=duration, attendee_emails=attendees)]],
+        [
+            [call("list_events", date=event.date), call("find_contact", name=guest.name)],
+            [call("cancel_event", event_id=event.id)],
+            [
+                call(
+                    "create_event",
+                    title=event.title,
+                    date=event.date,
+                    start_time=to_hhmm(start),
+                    duration_minutes=duration,
+                    attendee_emails=attendees,
+                )
+            ],
+        ],
         [_status(event, "cancelled"), _new_event(w, event.title, event.date, start, duration, attendees)],
     )
 
@@ -399,9 +492,19 @@ def team_meeting(w: AgendaWorld, rng: np.random.Generator) -> Scenario | None:
         f"Schedule a one-hour '{title}' on {date} with {guests[0].name}, {guests[1].name} and "
         f"{guests[2].name}, at the earliest half-hour slot (:00 or :30) between 09:00 and 17:00 "
         "that does not overlap any existing event.",
-        [[*(call("find_contact", name=g.name) for g in guests), call("list_events", date=date)],
-         [call("create_event", title=title, date=date, start_time=to_hhmm(free[0]), duration_minutes=60,
-               attendee_emails=emails)]],
+        [
+            [*(call("find_contact", name=g.name) for g in guests), call("list_events", date=date)],
+            [
+                call(
+                    "create_event",
+                    title=title,
+                    date=date,
+                    start_time=to_hhmm(free[0]),
+                    duration_minutes=60,
+                    attendee_emails=emails,
+                )
+            ],
+        ],
         [_new_event(w, title, date, free[0], 60, emails)],
     )
 
@@ -415,9 +518,19 @@ def clarify_two(w: AgendaWorld, rng: np.random.Generator) -> Scenario | None:
     emails = sorted([a.email, b.email])
     return Scenario(
         f"Set up a 30-minute '{title}' with {a.name} and {b.name} on {date}.",
-        [[ask("What time should it start?"), call("find_contact", name=a.name), call("find_contact", name=b.name)],
-         [call("create_event", title=title, date=date, start_time=to_hhmm(start), duration_minutes=30,
-               attendee_emails=emails)]],
+        [
+            [ask("What time should it start?"), call("find_contact", name=a.name), call("find_contact", name=b.name)],
+            [
+                call(
+                    "create_event",
+                    title=title,
+                    date=date,
+                    start_time=to_hhmm(start),
+                    duration_minutes=30,
+                    attendee_emails=emails,
+                )
+            ],
+        ],
         [_new_event(w, title, date, start, 30, emails)],
         clarification=f"Let's start at {to_hhmm(start)}.",
     )
@@ -427,7 +540,9 @@ def reschedule_into_conflict(w: AgendaWorld, rng: np.random.Generator) -> Scenar
     options = []
     for e in _unique_titled(w):
         duration = to_minutes(e.end) - to_minutes(e.start)
-        busy = [s for s in range(9 * 60, 17 * 60 - duration + 1, 30) if w.conflict(e.date, s, s + duration, ignore=e.id)]
+        busy = [
+            s for s in range(9 * 60, 17 * 60 - duration + 1, 30) if w.conflict(e.date, s, s + duration, ignore=e.id)
+        ]
         if busy:
             options.append((e, duration, busy))
     if not options:
@@ -437,10 +552,21 @@ def reschedule_into_conflict(w: AgendaWorld, rng: np.random.Generator) -> Scenar
     return Scenario(
         f"Move my '{event.title}' on {event.date} to {to_hhmm(start)}, keeping its length and attendees.",
         [[call("list_events", date=event.date)]],
-        [_status(event, "confirmed"), Predicate("no new event", ("agenda", "events", next_id("EV-", w.events)), "absent")],
+        [
+            _status(event, "confirmed"),
+            Predicate("no new event", ("agenda", "events", next_id("EV-", w.events)), "absent"),
+        ],
         expect_impossible=True,
-        blocked_calls=[call("create_event", title=event.title, date=event.date, start_time=to_hhmm(start),
-                            duration_minutes=duration, attendee_emails=event.attendees)],
+        blocked_calls=[
+            call(
+                "create_event",
+                title=event.title,
+                date=event.date,
+                start_time=to_hhmm(start),
+                duration_minutes=duration,
+                attendee_emails=event.attendees,
+            )
+        ],
     )
 
 

@@ -8,13 +8,14 @@ frozen accounts and insufficient funds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
-
 from turngym.tasks.toolworlds.scenario import Predicate, Scenario, ask, call
 from turngym.tasks.toolworlds.world import ToolWorld, cents, dollars, money, next_id, people, pick, require
+
 from turngym.tools import ToolError
 
 MEMOS = ("rent", "groceries", "salary", "utilities", "gym", "refund", "insurance", "travel")
@@ -48,7 +49,12 @@ class Transaction:
 class BankWorld(ToolWorld):
     name: ClassVar[str] = "bank"
     tool_methods: ClassVar[tuple[str, ...]] = (
-        "find_customer", "list_accounts", "get_balance", "transfer", "list_transactions", "freeze_account",
+        "find_customer",
+        "list_accounts",
+        "get_balance",
+        "transfer",
+        "list_transactions",
+        "freeze_account",
     )
 
     customers: dict[str, Customer] = field(default_factory=dict)
@@ -156,8 +162,7 @@ class BankWorld(ToolWorld):
             raise ToolError(f"limit must be between 1 and 50, got {limit}.")
         mine = [t for t in self.transactions.values() if t.account_id == account_id]
         return [
-            {"transaction_id": t.id, "amount": dollars(t.amount_cents), "memo": t.memo}
-            for t in reversed(mine[-limit:])
+            {"transaction_id": t.id, "amount": dollars(t.amount_cents), "memo": t.memo} for t in reversed(mine[-limit:])
         ]
 
     def freeze_account(self, account_id: str) -> dict[str, Any]:
@@ -175,9 +180,7 @@ class BankWorld(ToolWorld):
     # -- helpers for the task templates ----------------------------------------------------
 
     def account_of(self, customer_id: str, kind: str) -> Account | None:
-        return next(
-            (a for a in self.accounts.values() if a.customer_id == customer_id and a.kind == kind), None
-        )
+        return next((a for a in self.accounts.values() if a.customer_id == customer_id and a.kind == kind), None)
 
     def owners(self, *, savings: bool, active: bool = True) -> list[Customer]:
         """Customers with a checking (and, if asked, a savings) account, none of them frozen."""
@@ -267,8 +270,11 @@ def transfer_own_by_name(w: BankWorld, rng: np.random.Generator) -> Scenario | N
     amount = _amount(rng, src.balance_cents)
     return Scenario(
         f"{c.name} wants to move {_usd(amount)} from their checking account to their savings account.",
-        [[call("find_customer", name=c.name)], [call("list_accounts", customer_id=c.id)],
-         [call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)]],
+        [
+            [call("find_customer", name=c.name)],
+            [call("list_accounts", customer_id=c.id)],
+            [call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)],
+        ],
         [_balance(src, src.balance_cents - amount), _balance(dst, dst.balance_cents + amount)],
     )
 
@@ -282,8 +288,11 @@ def total_balance(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
     total = sum(a.balance_cents for a in mine)
     return Scenario(
         f"What is the combined balance of all of {c.name}'s accounts?",
-        [[call("find_customer", name=c.name)], [call("list_accounts", customer_id=c.id)],
-         [call("get_balance", account_id=a.id) for a in mine]],
+        [
+            [call("find_customer", name=c.name)],
+            [call("list_accounts", customer_id=c.id)],
+            [call("get_balance", account_id=a.id) for a in mine],
+        ],
         answer=[money(total)],
     )
 
@@ -298,9 +307,11 @@ def clarify_transfer(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
     amount = _amount(rng, src.balance_cents)
     return Scenario(
         f"Please move some money from {c.name}'s checking account into their savings account.",
-        [[ask("How much should I move?"), call("find_customer", name=c.name)],
-         [call("list_accounts", customer_id=c.id)],
-         [call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)]],
+        [
+            [ask("How much should I move?"), call("find_customer", name=c.name)],
+            [call("list_accounts", customer_id=c.id)],
+            [call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)],
+        ],
         [_balance(src, src.balance_cents - amount), _balance(dst, dst.balance_cents + amount)],
         clarification=f"Move {_usd(amount)}, please.",
     )
@@ -316,8 +327,11 @@ def overdraw_by_name(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
     amount = (src.balance_cents // 100 + int(rng.integers(1, 500))) * 100
     return Scenario(
         f"{c.name} wants to move {_usd(amount)} from their checking account to their savings account.",
-        [[call("find_customer", name=c.name)], [call("list_accounts", customer_id=c.id)],
-         [call("get_balance", account_id=src.id)]],
+        [
+            [call("find_customer", name=c.name)],
+            [call("list_accounts", customer_id=c.id)],
+            [call("get_balance", account_id=src.id)],
+        ],
         [_balance(src, src.balance_cents), _balance(dst, dst.balance_cents)],
         expect_impossible=True,
         blocked_calls=[call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)],
@@ -333,8 +347,11 @@ def freeze_by_name(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
     assert checking
     return Scenario(
         f"{c.name} lost their debit card. Freeze their checking account.",
-        [[call("find_customer", name=c.name)], [call("list_accounts", customer_id=c.id)],
-         [call("freeze_account", account_id=checking.id)]],
+        [
+            [call("find_customer", name=c.name)],
+            [call("list_accounts", customer_id=c.id)],
+            [call("freeze_account", account_id=checking.id)],
+        ],
         [Predicate(f"{checking.id} is frozen", ("bank", "accounts", checking.id, "frozen"), "eq", True)],
     )
 
@@ -364,9 +381,11 @@ def pay_other_customer(w: BankWorld, rng: np.random.Generator) -> Scenario | Non
     return Scenario(
         f"Send {_usd(amount)} from {payer.name}'s checking account to {payee.name}'s checking "
         f"account, then tell me {payer.name}'s new checking balance.",
-        [[call("find_customer", name=payer.name), call("find_customer", name=payee.name)],
-         [call("list_accounts", customer_id=payer.id), call("list_accounts", customer_id=payee.id)],
-         [call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)]],
+        [
+            [call("find_customer", name=payer.name), call("find_customer", name=payee.name)],
+            [call("list_accounts", customer_id=payer.id), call("list_accounts", customer_id=payee.id)],
+            [call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)],
+        ],
         [_balance(src, src.balance_cents - amount), _balance(dst, dst.balance_cents + amount)],
         answer=[money(src.balance_cents - amount)],
     )
@@ -383,11 +402,17 @@ def consolidate_and_freeze(w: BankWorld, rng: np.random.Generator) -> Scenario |
     return Scenario(
         f"{c.name} is closing their savings account: move its entire balance into their checking "
         "account, then freeze the savings account.",
-        [*([x] for x in _lookup(c)), [call("get_balance", account_id=savings.id)],
-         [call("transfer", from_account_id=savings.id, to_account_id=checking.id, amount=moved / 100)],
-         [call("freeze_account", account_id=savings.id)]],
-        [_balance(checking, checking.balance_cents + moved), _balance(savings, 0),
-         Predicate(f"{savings.id} is frozen", ("bank", "accounts", savings.id, "frozen"), "eq", True)],
+        [
+            *([x] for x in _lookup(c)),
+            [call("get_balance", account_id=savings.id)],
+            [call("transfer", from_account_id=savings.id, to_account_id=checking.id, amount=moved / 100)],
+            [call("freeze_account", account_id=savings.id)],
+        ],
+        [
+            _balance(checking, checking.balance_cents + moved),
+            _balance(savings, 0),
+            Predicate(f"{savings.id} is frozen", ("bank", "accounts", savings.id, "frozen"), "eq", True),
+        ],
     )
 
 
@@ -402,10 +427,15 @@ def clarify_pay_other(w: BankWorld, rng: np.random.Generator) -> Scenario | None
     return Scenario(
         f"{payer.name} owes {payee.name} some money. Pay it from {payer.name}'s checking account "
         f"into {payee.name}'s checking account.",
-        [[ask("How much should be paid?"), call("find_customer", name=payer.name),
-          call("find_customer", name=payee.name)],
-         [call("list_accounts", customer_id=payer.id), call("list_accounts", customer_id=payee.id)],
-         [call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)]],
+        [
+            [
+                ask("How much should be paid?"),
+                call("find_customer", name=payer.name),
+                call("find_customer", name=payee.name),
+            ],
+            [call("list_accounts", customer_id=payer.id), call("list_accounts", customer_id=payee.id)],
+            [call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)],
+        ],
         [_balance(src, src.balance_cents - amount), _balance(dst, dst.balance_cents + amount)],
         clarification=f"The amount is {_usd(amount)}.",
     )
@@ -422,8 +452,10 @@ def pay_into_frozen(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
     amount = _amount(rng, src.balance_cents)
     return Scenario(
         f"Send {_usd(amount)} from {payer.name}'s checking account to {payee.name}'s savings account.",
-        [[call("find_customer", name=payer.name), call("find_customer", name=payee.name)],
-         [call("list_accounts", customer_id=payer.id), call("list_accounts", customer_id=payee.id)]],
+        [
+            [call("find_customer", name=payer.name), call("find_customer", name=payee.name)],
+            [call("list_accounts", customer_id=payer.id), call("list_accounts", customer_id=payee.id)],
+        ],
         [_balance(src, src.balance_cents), _balance(frozen, frozen.balance_cents)],
         expect_impossible=True,
         blocked_calls=[call("transfer", from_account_id=src.id, to_account_id=frozen.id, amount=amount / 100)],
@@ -432,7 +464,6 @@ def pay_into_frozen(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
 
 SCENARIOS: dict[str, list[Callable[[BankWorld, np.random.Generator], Scenario | None]]] = {
     "easy": [transfer_by_id, balance_by_id, overdraw_by_id],
-    "medium": [transfer_own_by_name, total_balance, clarify_transfer, overdraw_by_name, freeze_by_name,
-               no_savings],
+    "medium": [transfer_own_by_name, total_balance, clarify_transfer, overdraw_by_name, freeze_by_name, no_savings],
     "hard": [pay_other_customer, consolidate_and_freeze, clarify_pay_other, pay_into_frozen],
 }

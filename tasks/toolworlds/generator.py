@@ -11,10 +11,10 @@ default). Every task also offers ``ask_user``.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
-
 from turngym.tasks.base import DIFFICULTIES, SPLITS, TaskNotFound, TaskSource, check_choice
 from turngym.tasks.toolworlds import agenda, bank, shop, workspace
 from turngym.tasks.toolworlds.scenario import Scenario
@@ -54,9 +54,7 @@ class ToolTaskGenerator(TaskSource[ToolTask]):
             raise ValueError("test_every must be at least 2 so both splits exist")
         self.test_every = test_every
 
-    def sample(
-        self, rng: np.random.Generator, *, difficulty: str | None = None, split: str | None = None
-    ) -> ToolTask:
+    def sample(self, rng: np.random.Generator, *, difficulty: str | None = None, split: str | None = None) -> ToolTask:
         check_choice("difficulty", difficulty, DIFFICULTIES)
         check_choice("split", split, SPLITS)
         world = pick(rng, self.worlds)

@@ -9,8 +9,9 @@ goal predicates are paths into ``WorldSet.state()`` with a comparison, not Pytho
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 PredicateOp = Literal["eq", "ne", "exists", "absent", "contains", "not_contains"]
 _MISSING = object()

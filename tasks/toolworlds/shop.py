@@ -7,19 +7,26 @@ unknown ids, quantities above stock, and cancelling or refunding in the wrong st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
-
 from turngym.tasks.toolworlds.scenario import Predicate, Scenario, ask, call
 from turngym.tasks.toolworlds.world import ToolWorld, dollars, email_of, next_id, people, pick, require
+
 from turngym.tools import ToolError
 
 COLOURS = ("Blue", "Red", "Green", "Black", "White")
 ITEMS = (
-    ("Kettle", "kitchen"), ("Backpack", "travel"), ("Desk Lamp", "home"), ("Water Bottle", "outdoor"),
-    ("Headphones", "electronics"), ("Notebook", "office"), ("Umbrella", "outdoor"), ("Mug", "kitchen"),
+    ("Kettle", "kitchen"),
+    ("Backpack", "travel"),
+    ("Desk Lamp", "home"),
+    ("Water Bottle", "outdoor"),
+    ("Headphones", "electronics"),
+    ("Notebook", "office"),
+    ("Umbrella", "outdoor"),
+    ("Mug", "kitchen"),
 )
 STATUSES = ("placed", "shipped", "delivered")
 
@@ -59,8 +66,14 @@ class Order:
 class ShopWorld(ToolWorld):
     name: ClassVar[str] = "shop"
     tool_methods: ClassVar[tuple[str, ...]] = (
-        "lookup_customer", "search_products", "get_product", "list_orders", "get_order",
-        "place_order", "cancel_order", "refund_order",
+        "lookup_customer",
+        "search_products",
+        "get_product",
+        "list_orders",
+        "get_order",
+        "place_order",
+        "cancel_order",
+        "refund_order",
     )
 
     products: dict[str, Product] = field(default_factory=dict)
@@ -98,7 +111,9 @@ class ShopWorld(ToolWorld):
             name: Full or partial customer name.
         """
         needle = name.strip().lower()
-        return [{"email": c.email, "name": c.name} for c in self.customers.values() if needle and needle in c.name.lower()]
+        return [
+            {"email": c.email, "name": c.name} for c in self.customers.values() if needle and needle in c.name.lower()
+        ]
 
     def search_products(self, query: str) -> list[dict[str, Any]]:
         """Search the catalogue by product name or category (case-insensitive substring).
@@ -147,8 +162,12 @@ class ShopWorld(ToolWorld):
             "status": order.status,
             "total": dollars(order.total_cents),
             "items": [
-                {"sku": it.sku, "name": self.products[it.sku].name, "quantity": it.quantity,
-                 "unit_price": dollars(it.unit_price_cents)}
+                {
+                    "sku": it.sku,
+                    "name": self.products[it.sku].name,
+                    "quantity": it.quantity,
+                    "unit_price": dollars(it.unit_price_cents),
+                }
                 for it in order.items
             ],
         }
@@ -243,8 +262,12 @@ def _new_order(w: ShopWorld, email: str, product: Product, quantity: int) -> lis
     base = ("shop", "orders", order_id)
     return [
         Predicate(f"{order_id} is for {email}", (*base, "customer_email"), "eq", email),
-        Predicate(f"{order_id} orders {quantity} x {product.sku}", (*base, "items", 0),
-                  "eq", {"sku": product.sku, "quantity": quantity, "unit_price_cents": product.price_cents}),
+        Predicate(
+            f"{order_id} orders {quantity} x {product.sku}",
+            (*base, "items", 0),
+            "eq",
+            {"sku": product.sku, "quantity": quantity, "unit_price_cents": product.price_cents},
+        ),
     ]
 
 
@@ -291,8 +314,10 @@ def buy_for_customer(w: ShopWorld, rng: np.random.Generator) -> Scenario | None:
     quantity = int(rng.integers(1, min(product.stock, 4) + 1))
     return Scenario(
         f"Order {quantity} x {product.name} for our customer {customer.name}.",
-        [[call("lookup_customer", name=customer.name), call("search_products", query=product.name)],
-         [call("place_order", customer_email=customer.email, sku=product.sku, quantity=quantity)]],
+        [
+            [call("lookup_customer", name=customer.name), call("search_products", query=product.name)],
+            [call("place_order", customer_email=customer.email, sku=product.sku, quantity=quantity)],
+        ],
         [*_new_order(w, customer.email, product, quantity), _stock(product, product.stock - quantity)],
     )
 
@@ -324,8 +349,7 @@ def cancel_unshipped(w: ShopWorld, rng: np.random.Generator) -> Scenario | None:
     predicates += [_stock(w.products[s], n) for s, n in stock.items() if n != w.products[s].stock]
     return Scenario(
         f"Cancel every order of {customer.email} that has not shipped yet.",
-        [[call("list_orders", customer_email=customer.email)],
-         [call("cancel_order", order_id=o.id) for o in placed]],
+        [[call("list_orders", customer_email=customer.email)], [call("cancel_order", order_id=o.id) for o in placed]],
         predicates,
     )
 
@@ -338,8 +362,10 @@ def clarify_quantity(w: ShopWorld, rng: np.random.Generator) -> Scenario | None:
     quantity = int(rng.integers(2, min(product.stock, 5) + 1))
     return Scenario(
         f"Order some {product.name}s for {customer.email}.",
-        [[ask("How many should I order?"), call("search_products", query=product.name)],
-         [call("place_order", customer_email=customer.email, sku=product.sku, quantity=quantity)]],
+        [
+            [ask("How many should I order?"), call("search_products", query=product.name)],
+            [call("place_order", customer_email=customer.email, sku=product.sku, quantity=quantity)],
+        ],
         [*_new_order(w, customer.email, product, quantity), _stock(product, product.stock - quantity)],
         clarification=f"{quantity} of them, please.",
     )
@@ -359,9 +385,11 @@ def over_stock(w: ShopWorld, rng: np.random.Generator) -> Scenario:
 
 def _find_order_by_product(w: ShopWorld, customer: Customer, order: Order) -> list[list[dict[str, Any]]]:
     """Gold turns to find which of a customer's orders holds a product: look up, list, open each."""
-    return [[call("lookup_customer", name=customer.name)],
-            [call("list_orders", customer_email=customer.email)],
-            [call("get_order", order_id=o.id) for o in w.orders_of(customer.email)]]
+    return [
+        [call("lookup_customer", name=customer.name)],
+        [call("list_orders", customer_email=customer.email)],
+        [call("get_order", order_id=o.id) for o in w.orders_of(customer.email)],
+    ]
 
 
 def _unique_order(w: ShopWorld, rng: np.random.Generator, status: str | None, exclude_status: str | None = None):
@@ -388,14 +416,22 @@ def swap_order(w: ShopWorld, rng: np.random.Generator) -> Scenario | None:
     new = pick(rng, others)
     turns = _find_order_by_product(w, customer, order)
     turns[0].append(call("search_products", query=new.name))
-    turns.append([call("cancel_order", order_id=order.id),
-                  call("place_order", customer_email=customer.email, sku=new.sku, quantity=1)])
+    turns.append(
+        [
+            call("cancel_order", order_id=order.id),
+            call("place_order", customer_email=customer.email, sku=new.sku, quantity=1),
+        ]
+    )
     return Scenario(
         f"{customer.name} wants to cancel their order that contains the {product.name} and "
         f"instead order one {new.name}.",
         turns,
-        [_status(order, "cancelled"), *_restocked(w, order), *_new_order(w, customer.email, new, 1),
-         _stock(new, new.stock - 1)],
+        [
+            _status(order, "cancelled"),
+            *_restocked(w, order),
+            *_new_order(w, customer.email, new, 1),
+            _stock(new, new.stock - 1),
+        ],
     )
 
 
@@ -408,14 +444,21 @@ def refund_and_reorder(w: ShopWorld, rng: np.random.Generator) -> Scenario | Non
     if product.stock < item.quantity:
         return None
     turns = _find_order_by_product(w, customer, order)
-    turns.append([call("refund_order", order_id=order.id),
-                  call("place_order", customer_email=customer.email, sku=product.sku, quantity=item.quantity)])
+    turns.append(
+        [
+            call("refund_order", order_id=order.id),
+            call("place_order", customer_email=customer.email, sku=product.sku, quantity=item.quantity),
+        ]
+    )
     return Scenario(
         f"The {product.name} in {customer.name}'s delivered order arrived broken. Refund that order "
         f"and place a new order for the same quantity of {product.name}.",
         turns,
-        [_status(order, "refunded"), *_new_order(w, customer.email, product, item.quantity),
-         _stock(product, product.stock - item.quantity)],
+        [
+            _status(order, "refunded"),
+            *_new_order(w, customer.email, product, item.quantity),
+            _stock(product, product.stock - item.quantity),
+        ],
     )
 
 

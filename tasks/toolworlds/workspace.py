@@ -9,19 +9,28 @@ missing files or notes, relative paths, moving onto an existing file.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
-
 from turngym.tasks.toolworlds.scenario import Predicate, Scenario, ask, call
 from turngym.tasks.toolworlds.world import ToolWorld, next_id, pick, require
+
 from turngym.tools import ToolError
 
 QUARTERS = ("q1", "q2", "q3", "q4")
 NOTE_TITLES = (
-    "Groceries", "Trip ideas", "Book list", "Meeting prep", "Gift ideas", "Garden plan",
-    "Recipes to try", "Car service", "Tax documents", "Podcast notes",
+    "Groceries",
+    "Trip ideas",
+    "Book list",
+    "Meeting prep",
+    "Gift ideas",
+    "Garden plan",
+    "Recipes to try",
+    "Car service",
+    "Tax documents",
+    "Podcast notes",
 )
 TAGS = ("todo", "personal", "work", "urgent", "later")
 WORDS = ("alpha", "harbor", "maple", "quartz", "sierra", "tundra", "violet", "willow", "zephyr")
@@ -40,8 +49,15 @@ class Note:
 class WorkspaceWorld(ToolWorld):
     name: ClassVar[str] = "workspace"
     tool_methods: ClassVar[tuple[str, ...]] = (
-        "list_files", "read_file", "write_file", "move_file", "delete_file",
-        "search_notes", "create_note", "add_tag", "delete_note",
+        "list_files",
+        "read_file",
+        "write_file",
+        "move_file",
+        "delete_file",
+        "search_notes",
+        "create_note",
+        "add_tag",
+        "delete_note",
     )
 
     files: dict[str, str] = field(default_factory=dict)
@@ -112,7 +128,9 @@ class WorkspaceWorld(ToolWorld):
         if destination in self.files:
             raise ToolError(f"{destination} already exists; delete it first or choose another name.")
         if destination.endswith("/"):
-            raise ToolError(f"destination {destination!r} must be a file path, e.g. {destination}{posixpath.basename(source)}.")
+            raise ToolError(
+                f"destination {destination!r} must be a file path, e.g. {destination}{posixpath.basename(source)}."
+            )
         del self.files[source]
         self.files[destination] = content
         return {"moved": source, "to": destination}
@@ -138,7 +156,8 @@ class WorkspaceWorld(ToolWorld):
         return [
             {"note_id": n.id, "title": n.title, "tags": list(n.tags), "body": n.body}
             for n in self.notes.values()
-            if not n.trashed and needle
+            if not n.trashed
+            and needle
             and (needle in n.title.lower() or needle in n.body.lower() or any(needle in t for t in n.tags))
         ]
 
@@ -216,9 +235,7 @@ def delete_by_path(w: WorkspaceWorld, rng: np.random.Generator) -> Scenario:
 def read_revenue(w: WorkspaceWorld, rng: np.random.Generator) -> Scenario:
     path = pick(rng, _files_in(w, "/reports"))
     revenue = w.files[path].split("Revenue: ")[1]
-    return Scenario(
-        f"What revenue does {path} report?", [[call("read_file", path=path)]], answer=[revenue]
-    )
+    return Scenario(f"What revenue does {path} report?", [[call("read_file", path=path)]], answer=[revenue])
 
 
 def tag_by_title(w: WorkspaceWorld, rng: np.random.Generator) -> Scenario | None:
@@ -251,8 +268,14 @@ def archive_logs(w: WorkspaceWorld, rng: np.random.Generator) -> Scenario:
     return Scenario(
         "Move every .log file in /logs into /archive, keeping the file names. Leave other files alone.",
         [[call("list_files", directory="/logs")], moves],
-        [p for m in moves for p in (_file(m["arguments"]["source"], None),
-                                    _file(m["arguments"]["destination"], w.files[m["arguments"]["source"]]))]
+        [
+            p
+            for m in moves
+            for p in (
+                _file(m["arguments"]["source"], None),
+                _file(m["arguments"]["destination"], w.files[m["arguments"]["source"]]),
+            )
+        ]
         + [_file("/logs/README.txt", w.files["/logs/README.txt"])],
     )
 
@@ -264,14 +287,22 @@ def note_from_file(w: WorkspaceWorld, rng: np.random.Generator) -> Scenario:
     return Scenario(
         f"Create a note titled '{title}' whose body is exactly the content of {path}, tagged 'work'.",
         [[call("read_file", path=path)], [call("create_note", title=title, body=w.files[path], tags=["work"])]],
-        [Predicate(f"{note_id} is the new note", ("workspace", "notes", note_id),
-                   "eq", {"id": note_id, "title": title, "body": w.files[path], "tags": ["work"], "trashed": False})],
+        [
+            Predicate(
+                f"{note_id} is the new note",
+                ("workspace", "notes", note_id),
+                "eq",
+                {"id": note_id, "title": title, "body": w.files[path], "tags": ["work"], "trashed": False},
+            )
+        ],
     )
 
 
 def clarify_rename(w: WorkspaceWorld, rng: np.random.Generator) -> Scenario:
     source = pick(rng, _files_in(w, "/docs"))
-    target = f"/docs/{pick(rng, [x for x in ('notes', 'plan', 'summary', 'draft_v2') if f'/docs/{x}.md' not in w.files])}.md"
+    target = (
+        f"/docs/{pick(rng, [x for x in ('notes', 'plan', 'summary', 'draft_v2') if f'/docs/{x}.md' not in w.files])}.md"
+    )
     return Scenario(
         f"Please rename {source}.",
         [[ask("What should the new name be?")], [call("move_file", source=source, destination=target)]],
@@ -282,7 +313,9 @@ def clarify_rename(w: WorkspaceWorld, rng: np.random.Generator) -> Scenario:
 
 def delete_missing_note(w: WorkspaceWorld, rng: np.random.Generator) -> Scenario | None:
     titles = {n.title for n in w.live_notes()}
-    absent = [t for t in NOTE_TITLES if t not in titles and not any(t.lower() in n.body.lower() for n in w.live_notes())]
+    absent = [
+        t for t in NOTE_TITLES if t not in titles and not any(t.lower() in n.body.lower() for n in w.live_notes())
+    ]
     if not absent:
         return None
     title = pick(rng, absent)
@@ -300,9 +333,12 @@ def combine_reports(w: WorkspaceWorld, rng: np.random.Generator) -> Scenario:
     return Scenario(
         "Combine the files in /reports into one new file /reports/all.txt: their contents in path "
         "order, joined by a single newline. Then delete the original files.",
-        [[call("list_files", directory="/reports")], [call("read_file", path=p) for p in reports],
-         [call("write_file", path="/reports/all.txt", content=combined)],
-         [call("delete_file", path=p) for p in reports]],
+        [
+            [call("list_files", directory="/reports")],
+            [call("read_file", path=p) for p in reports],
+            [call("write_file", path="/reports/all.txt", content=combined)],
+            [call("delete_file", path=p) for p in reports],
+        ],
         [_file("/reports/all.txt", combined), *(_file(p, None) for p in reports)],
     )
 
@@ -317,11 +353,17 @@ def todo_digest(w: WorkspaceWorld, rng: np.random.Generator) -> Scenario | None:
     return Scenario(
         "Write the titles of all my notes tagged 'todo' to /docs/todo.txt, one per line, oldest "
         "note first, then delete those notes.",
-        [[call("search_notes", query="todo")],
-         [call("write_file", path="/docs/todo.txt", content=content),
-          *(call("delete_note", note_id=n.id) for n in todo)]],
-        [_file("/docs/todo.txt", content),
-         *(Predicate(f"{n.id} deleted", ("workspace", "notes", n.id, "trashed"), "eq", True) for n in todo)],
+        [
+            [call("search_notes", query="todo")],
+            [
+                call("write_file", path="/docs/todo.txt", content=content),
+                *(call("delete_note", note_id=n.id) for n in todo),
+            ],
+        ],
+        [
+            _file("/docs/todo.txt", content),
+            *(Predicate(f"{n.id} deleted", ("workspace", "notes", n.id, "trashed"), "eq", True) for n in todo),
+        ],
     )
 
 
@@ -331,8 +373,10 @@ def clarify_which_report(w: WorkspaceWorld, rng: np.random.Generator) -> Scenari
     target = "/archive/" + posixpath.basename(path)
     return Scenario(
         "Move one of the quarterly summaries in /reports into /archive, keeping its file name.",
-        [[ask("Which quarter's summary should I move?"), call("list_files", directory="/reports")],
-         [call("move_file", source=path, destination=target)]],
+        [
+            [ask("Which quarter's summary should I move?"), call("list_files", directory="/reports")],
+            [call("move_file", source=path, destination=target)],
+        ],
         [_file(path, None), _file(target, w.files[path])],
         clarification=f"The {quarter} summary.",
     )

@@ -16,7 +16,8 @@ from __future__ import annotations
 import abc
 import copy
 import dataclasses
-from typing import Any, ClassVar, Iterable, Mapping, Sequence, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -99,7 +100,7 @@ def next_id(prefix: str, existing: Iterable[str], start: int = 1) -> str:
     Deriving it from the state keeps ``state()`` the whole truth: two runs that end with the
     same records end with the same next id.
     """
-    numbers = [int(i[len(prefix):]) for i in existing if i.startswith(prefix) and i[len(prefix):].isdigit()]
+    numbers = [int(i[len(prefix) :]) for i in existing if i.startswith(prefix) and i[len(prefix) :].isdigit()]
     width = max((len(i) - len(prefix) for i in existing if i.startswith(prefix)), default=3)
     return f"{prefix}{max(numbers, default=start - 1) + 1:0{width}d}"
 
@@ -136,12 +137,44 @@ def pick(rng: np.random.Generator, items: Sequence[Any], k: int | None = None) -
 
 
 FIRST_NAMES = (
-    "Alice", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
-    "Keiko", "Liam", "Maya", "Nadia", "Omar", "Priya", "Quentin", "Rosa", "Sven", "Tara",
+    "Alice",
+    "Bruno",
+    "Chloe",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Keiko",
+    "Liam",
+    "Maya",
+    "Nadia",
+    "Omar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tara",
 )
 LAST_NAMES = (
-    "Almeida", "Becker", "Castillo", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad",
-    "Ivanova", "Jensen", "Kowalski", "Lindqvist", "Moreau", "Novak", "Okafor", "Petrov",
+    "Almeida",
+    "Becker",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
 )
 
 
@@ -154,4 +187,3 @@ def people(rng: np.random.Generator, n: int) -> list[tuple[str, str]]:
 
 def email_of(first: str, last: str, domain: str = "example.com") -> str:
     return f"{first.lower()}.{last.lower()}@{domain}"
-
