@@ -254,6 +254,18 @@ class AgendaWorld(ToolWorld):
 # Task templates
 
 
+def _create(title: str, date: str, start: int, duration: int, attendees: list[str]) -> dict[str, Any]:
+    """The gold create_event call (attendees sorted, as the world stores them)."""
+    return call(
+        "create_event",
+        title=title,
+        date=date,
+        start_time=to_hhmm(start),
+        duration_minutes=duration,
+        attendee_emails=sorted(attendees),
+    )
+
+
 def _new_event(w: AgendaWorld, title: str, date: str, start: int, duration: int, attendees: list[str]) -> Predicate:
     event_id = next_id("EV-", w.events)
     expected = {
@@ -313,16 +325,7 @@ def book_busy_slot(w: AgendaWorld, rng: np.random.Generator) -> Scenario | None:
         [[call("list_events", date=date)]],
         [Predicate("no new event", ("agenda", "events", next_id("EV-", w.events)), "absent")],
         expect_impossible=True,
-        blocked_calls=[
-            call(
-                "create_event",
-                title=title,
-                date=date,
-                start_time=to_hhmm(start),
-                duration_minutes=60,
-                attendee_emails=[],
-            )
-        ],
+        blocked_calls=[_create(title, date, start, 60, [])],
     )
 
 
@@ -336,16 +339,7 @@ def schedule_with_contact(w: AgendaWorld, rng: np.random.Generator) -> Scenario 
         f"Schedule a 30-minute '{title}' with {contact.name} on {date} at {to_hhmm(start)}.",
         [
             [call("find_contact", name=contact.name)],
-            [
-                call(
-                    "create_event",
-                    title=title,
-                    date=date,
-                    start_time=to_hhmm(start),
-                    duration_minutes=30,
-                    attendee_emails=[contact.email],
-                )
-            ],
+            [_create(title, date, start, 30, [contact.email])],
         ],
         [_new_event(w, title, date, start, 30, [contact.email])],
     )
@@ -387,16 +381,7 @@ def clarify_time(w: AgendaWorld, rng: np.random.Generator) -> Scenario | None:
         f"Set up a '{title}' with {contact.name} on {date}.",
         [
             [ask("What time should it start and how long should it be?"), call("find_contact", name=contact.name)],
-            [
-                call(
-                    "create_event",
-                    title=title,
-                    date=date,
-                    start_time=to_hhmm(start),
-                    duration_minutes=45,
-                    attendee_emails=[contact.email],
-                )
-            ],
+            [_create(title, date, start, 45, [contact.email])],
         ],
         [_new_event(w, title, date, start, 45, [contact.email])],
         clarification=f"Start at {to_hhmm(start)} and make it 45 minutes.",
@@ -414,16 +399,7 @@ def busy_with_contact(w: AgendaWorld, rng: np.random.Generator) -> Scenario | No
         [[call("find_contact", name=contact.name), call("list_events", date=date)]],
         [Predicate("no new event", ("agenda", "events", next_id("EV-", w.events)), "absent")],
         expect_impossible=True,
-        blocked_calls=[
-            call(
-                "create_event",
-                title=title,
-                date=date,
-                start_time=to_hhmm(start),
-                duration_minutes=60,
-                attendee_emails=[contact.email],
-            )
-        ],
+        blocked_calls=[_create(title, date, start, 60, [contact.email])],
     )
 
 
@@ -466,16 +442,7 @@ def reschedule_and_invite(w: AgendaWorld, rng: np.random.Generator) -> Scenario 
         [
             [call("list_events", date=event.date), call("find_contact", name=guest.name)],
             [call("cancel_event", event_id=event.id)],
-            [
-                call(
-                    "create_event",
-                    title=event.title,
-                    date=event.date,
-                    start_time=to_hhmm(start),
-                    duration_minutes=duration,
-                    attendee_emails=attendees,
-                )
-            ],
+            [_create(event.title, event.date, start, duration, attendees)],
         ],
         [_status(event, "cancelled"), _new_event(w, event.title, event.date, start, duration, attendees)],
     )
@@ -494,16 +461,7 @@ def team_meeting(w: AgendaWorld, rng: np.random.Generator) -> Scenario | None:
         "that does not overlap any existing event.",
         [
             [*(call("find_contact", name=g.name) for g in guests), call("list_events", date=date)],
-            [
-                call(
-                    "create_event",
-                    title=title,
-                    date=date,
-                    start_time=to_hhmm(free[0]),
-                    duration_minutes=60,
-                    attendee_emails=emails,
-                )
-            ],
+            [_create(title, date, free[0], 60, emails)],
         ],
         [_new_event(w, title, date, free[0], 60, emails)],
     )
@@ -520,16 +478,7 @@ def clarify_two(w: AgendaWorld, rng: np.random.Generator) -> Scenario | None:
         f"Set up a 30-minute '{title}' with {a.name} and {b.name} on {date}.",
         [
             [ask("What time should it start?"), call("find_contact", name=a.name), call("find_contact", name=b.name)],
-            [
-                call(
-                    "create_event",
-                    title=title,
-                    date=date,
-                    start_time=to_hhmm(start),
-                    duration_minutes=30,
-                    attendee_emails=emails,
-                )
-            ],
+            [_create(title, date, start, 30, emails)],
         ],
         [_new_event(w, title, date, start, 30, emails)],
         clarification=f"Let's start at {to_hhmm(start)}.",
@@ -557,16 +506,7 @@ def reschedule_into_conflict(w: AgendaWorld, rng: np.random.Generator) -> Scenar
             Predicate("no new event", ("agenda", "events", next_id("EV-", w.events)), "absent"),
         ],
         expect_impossible=True,
-        blocked_calls=[
-            call(
-                "create_event",
-                title=event.title,
-                date=event.date,
-                start_time=to_hhmm(start),
-                duration_minutes=duration,
-                attendee_emails=event.attendees,
-            )
-        ],
+        blocked_calls=[_create(event.title, event.date, start, duration, event.attendees)],
     )
 
 

@@ -205,31 +205,72 @@ def _balance(account: Account, expected_cents: int) -> Predicate:
     )
 
 
-def _amount(rng: np.random.Generator, balance_cents: int) -> int:
-    """A round-ish amount the account can afford (whole dollars, at least $1)."""
-    return max(1, int(rng.integers(1, max(2, balance_cents // 100)))) * 100
+def _frozen(account: Account) -> Predicate:
+    return Predicate(f"{account.id} is frozen", ("bank", "accounts", account.id, "frozen"), "eq", True)
+
+
+def _moved(src: Account, dst: Account, amount_cents: int) -> list[Predicate]:
+    """Both balances after moving ``amount_cents`` (0: both unchanged)."""
+    return [_balance(src, src.balance_cents - amount_cents), _balance(dst, dst.balance_cents + amount_cents)]
+
+
+def _transfer(src: Account, dst: Account, amount_cents: int) -> dict[str, Any]:
+    return call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount_cents / 100)
+
+
+def _affordable(rng: np.random.Generator, account: Account) -> int:
+    """A whole-dollar amount the account can afford (at least $1)."""
+    return max(1, int(rng.integers(1, max(2, account.balance_cents // 100)))) * 100
+
+
+def _too_much(rng: np.random.Generator, account: Account) -> int:
+    """A whole-dollar amount above the account's balance."""
+    return (account.balance_cents // 100 + int(rng.integers(1, 500))) * 100
 
 
 def _usd(amount_cents: int) -> str:
     return f"${amount_cents / 100:,.2f}"
 
 
-def _lookup(customer: Customer) -> list[dict[str, Any]]:
-    return [call("find_customer", name=customer.name), call("list_accounts", customer_id=customer.id)]
+def _lookups(*customers: Customer) -> list[list[dict[str, Any]]]:
+    """Find each customer, then list their accounts (calls for different customers in parallel)."""
+    return [
+        [call("find_customer", name=c.name) for c in customers],
+        [call("list_accounts", customer_id=c.id) for c in customers],
+    ]
 
 
-def transfer_by_id(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
+def _own_accounts(w: BankWorld, rng: np.random.Generator) -> tuple[Customer, Account, Account] | None:
+    """A customer with active checking and savings accounts."""
     owners = w.owners(savings=True)
     if not owners:
         return None
     c = pick(rng, owners)
-    src, dst = w.account_of(c.id, "checking"), w.account_of(c.id, "savings")
+    checking, savings = w.account_of(c.id, "checking"), w.account_of(c.id, "savings")
+    assert checking and savings
+    return c, checking, savings
+
+
+def _two_customers(w: BankWorld, rng: np.random.Generator) -> tuple[Customer, Customer, Account, Account] | None:
+    """Two customers and their active checking accounts."""
+    owners = w.owners(savings=False)
+    if len(owners) < 2:
+        return None
+    payer, payee = pick(rng, owners, 2)
+    src, dst = w.account_of(payer.id, "checking"), w.account_of(payee.id, "checking")
     assert src and dst
-    amount = _amount(rng, src.balance_cents)
+    return payer, payee, src, dst
+
+
+def transfer_by_id(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
+    if not (found := _own_accounts(w, rng)):
+        return None
+    _, src, dst = found
+    amount = _affordable(rng, src)
     return Scenario(
         f"Transfer {_usd(amount)} from account {src.id} to account {dst.id}.",
-        [[call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)]],
-        [_balance(src, src.balance_cents - amount), _balance(dst, dst.balance_cents + amount)],
+        [[_transfer(src, dst, amount)]],
+        _moved(src, dst, amount),
     )
 
 
@@ -243,39 +284,28 @@ def balance_by_id(w: BankWorld, rng: np.random.Generator) -> Scenario:
 
 
 def overdraw_by_id(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
-    owners = w.owners(savings=True)
-    if not owners:
+    if not (found := _own_accounts(w, rng)):
         return None
-    c = pick(rng, owners)
-    src, dst = w.account_of(c.id, "checking"), w.account_of(c.id, "savings")
-    assert src and dst
-    amount = (src.balance_cents // 100 + int(rng.integers(1, 500))) * 100
-    transfer = call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)
+    _, src, dst = found
+    amount = _too_much(rng, src)
     return Scenario(
         f"Transfer {_usd(amount)} from account {src.id} to account {dst.id}.",
         [[call("get_balance", account_id=src.id)]],
-        [_balance(src, src.balance_cents), _balance(dst, dst.balance_cents)],
+        _moved(src, dst, 0),
         expect_impossible=True,
-        blocked_calls=[transfer],
+        blocked_calls=[_transfer(src, dst, amount)],
     )
 
 
 def transfer_own_by_name(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
-    owners = w.owners(savings=True)
-    if not owners:
+    if not (found := _own_accounts(w, rng)):
         return None
-    c = pick(rng, owners)
-    src, dst = w.account_of(c.id, "checking"), w.account_of(c.id, "savings")
-    assert src and dst
-    amount = _amount(rng, src.balance_cents)
+    c, src, dst = found
+    amount = _affordable(rng, src)
     return Scenario(
         f"{c.name} wants to move {_usd(amount)} from their checking account to their savings account.",
-        [
-            [call("find_customer", name=c.name)],
-            [call("list_accounts", customer_id=c.id)],
-            [call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)],
-        ],
-        [_balance(src, src.balance_cents - amount), _balance(dst, dst.balance_cents + amount)],
+        [*_lookups(c), [_transfer(src, dst, amount)]],
+        _moved(src, dst, amount),
     )
 
 
@@ -285,56 +315,39 @@ def total_balance(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
         return None
     c = pick(rng, owners)
     mine = [a for a in w.accounts.values() if a.customer_id == c.id]
-    total = sum(a.balance_cents for a in mine)
     return Scenario(
         f"What is the combined balance of all of {c.name}'s accounts?",
-        [
-            [call("find_customer", name=c.name)],
-            [call("list_accounts", customer_id=c.id)],
-            [call("get_balance", account_id=a.id) for a in mine],
-        ],
-        answer=[money(total)],
+        [*_lookups(c), [call("get_balance", account_id=a.id) for a in mine]],
+        answer=[money(sum(a.balance_cents for a in mine))],
     )
 
 
 def clarify_transfer(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
-    owners = w.owners(savings=True)
-    if not owners:
+    if not (found := _own_accounts(w, rng)):
         return None
-    c = pick(rng, owners)
-    src, dst = w.account_of(c.id, "checking"), w.account_of(c.id, "savings")
-    assert src and dst
-    amount = _amount(rng, src.balance_cents)
+    c, src, dst = found
+    amount = _affordable(rng, src)
+    turns = [*_lookups(c), [_transfer(src, dst, amount)]]
+    turns[0].insert(0, ask("How much should I move?"))
     return Scenario(
         f"Please move some money from {c.name}'s checking account into their savings account.",
-        [
-            [ask("How much should I move?"), call("find_customer", name=c.name)],
-            [call("list_accounts", customer_id=c.id)],
-            [call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)],
-        ],
-        [_balance(src, src.balance_cents - amount), _balance(dst, dst.balance_cents + amount)],
+        turns,
+        _moved(src, dst, amount),
         clarification=f"Move {_usd(amount)}, please.",
     )
 
 
 def overdraw_by_name(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
-    owners = w.owners(savings=True)
-    if not owners:
+    if not (found := _own_accounts(w, rng)):
         return None
-    c = pick(rng, owners)
-    src, dst = w.account_of(c.id, "checking"), w.account_of(c.id, "savings")
-    assert src and dst
-    amount = (src.balance_cents // 100 + int(rng.integers(1, 500))) * 100
+    c, src, dst = found
+    amount = _too_much(rng, src)
     return Scenario(
         f"{c.name} wants to move {_usd(amount)} from their checking account to their savings account.",
-        [
-            [call("find_customer", name=c.name)],
-            [call("list_accounts", customer_id=c.id)],
-            [call("get_balance", account_id=src.id)],
-        ],
-        [_balance(src, src.balance_cents), _balance(dst, dst.balance_cents)],
+        [*_lookups(c), [call("get_balance", account_id=src.id)]],
+        _moved(src, dst, 0),
         expect_impossible=True,
-        blocked_calls=[call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)],
+        blocked_calls=[_transfer(src, dst, amount)],
     )
 
 
@@ -347,12 +360,8 @@ def freeze_by_name(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
     assert checking
     return Scenario(
         f"{c.name} lost their debit card. Freeze their checking account.",
-        [
-            [call("find_customer", name=c.name)],
-            [call("list_accounts", customer_id=c.id)],
-            [call("freeze_account", account_id=checking.id)],
-        ],
-        [Predicate(f"{checking.id} is frozen", ("bank", "accounts", checking.id, "frozen"), "eq", True)],
+        [*_lookups(c), [call("freeze_account", account_id=checking.id)]],
+        [_frozen(checking)],
     )
 
 
@@ -364,79 +373,56 @@ def no_savings(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
     assert checking
     return Scenario(
         f"Move $50.00 from {c.name}'s savings account into their checking account.",
-        [[call("find_customer", name=c.name)], [call("list_accounts", customer_id=c.id)]],
+        _lookups(c),
         [_balance(checking, checking.balance_cents)],
         expect_impossible=True,
     )
 
 
 def pay_other_customer(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
-    owners = w.owners(savings=False)
-    if len(owners) < 2:
+    if not (found := _two_customers(w, rng)):
         return None
-    payer, payee = pick(rng, owners, 2)
-    src, dst = w.account_of(payer.id, "checking"), w.account_of(payee.id, "checking")
-    assert src and dst
-    amount = _amount(rng, src.balance_cents)
+    payer, payee, src, dst = found
+    amount = _affordable(rng, src)
     return Scenario(
         f"Send {_usd(amount)} from {payer.name}'s checking account to {payee.name}'s checking "
         f"account, then tell me {payer.name}'s new checking balance.",
-        [
-            [call("find_customer", name=payer.name), call("find_customer", name=payee.name)],
-            [call("list_accounts", customer_id=payer.id), call("list_accounts", customer_id=payee.id)],
-            [call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)],
-        ],
-        [_balance(src, src.balance_cents - amount), _balance(dst, dst.balance_cents + amount)],
+        [*_lookups(payer, payee), [_transfer(src, dst, amount)]],
+        _moved(src, dst, amount),
         answer=[money(src.balance_cents - amount)],
     )
 
 
 def consolidate_and_freeze(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
-    owners = w.owners(savings=True)
-    if not owners:
+    if not (found := _own_accounts(w, rng)):
         return None
-    c = pick(rng, owners)
-    checking, savings = w.account_of(c.id, "checking"), w.account_of(c.id, "savings")
-    assert checking and savings
+    c, checking, savings = found
     moved = savings.balance_cents
     return Scenario(
         f"{c.name} is closing their savings account: move its entire balance into their checking "
         "account, then freeze the savings account.",
         [
-            *([x] for x in _lookup(c)),
+            *_lookups(c),
             [call("get_balance", account_id=savings.id)],
-            [call("transfer", from_account_id=savings.id, to_account_id=checking.id, amount=moved / 100)],
+            [_transfer(savings, checking, moved)],
             [call("freeze_account", account_id=savings.id)],
         ],
-        [
-            _balance(checking, checking.balance_cents + moved),
-            _balance(savings, 0),
-            Predicate(f"{savings.id} is frozen", ("bank", "accounts", savings.id, "frozen"), "eq", True),
-        ],
+        [*_moved(savings, checking, moved), _frozen(savings)],
     )
 
 
 def clarify_pay_other(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
-    owners = w.owners(savings=False)
-    if len(owners) < 2:
+    if not (found := _two_customers(w, rng)):
         return None
-    payer, payee = pick(rng, owners, 2)
-    src, dst = w.account_of(payer.id, "checking"), w.account_of(payee.id, "checking")
-    assert src and dst
-    amount = _amount(rng, src.balance_cents)
+    payer, payee, src, dst = found
+    amount = _affordable(rng, src)
+    turns = [*_lookups(payer, payee), [_transfer(src, dst, amount)]]
+    turns[0].insert(0, ask("How much should be paid?"))
     return Scenario(
         f"{payer.name} owes {payee.name} some money. Pay it from {payer.name}'s checking account "
         f"into {payee.name}'s checking account.",
-        [
-            [
-                ask("How much should be paid?"),
-                call("find_customer", name=payer.name),
-                call("find_customer", name=payee.name),
-            ],
-            [call("list_accounts", customer_id=payer.id), call("list_accounts", customer_id=payee.id)],
-            [call("transfer", from_account_id=src.id, to_account_id=dst.id, amount=amount / 100)],
-        ],
-        [_balance(src, src.balance_cents - amount), _balance(dst, dst.balance_cents + amount)],
+        turns,
+        _moved(src, dst, amount),
         clarification=f"The amount is {_usd(amount)}.",
     )
 
@@ -449,16 +435,13 @@ def pay_into_frozen(w: BankWorld, rng: np.random.Generator) -> Scenario | None:
     payer, payee = pick(rng, payers), w.customers[frozen.customer_id]
     src = w.account_of(payer.id, "checking")
     assert src
-    amount = _amount(rng, src.balance_cents)
+    amount = _affordable(rng, src)
     return Scenario(
         f"Send {_usd(amount)} from {payer.name}'s checking account to {payee.name}'s savings account.",
-        [
-            [call("find_customer", name=payer.name), call("find_customer", name=payee.name)],
-            [call("list_accounts", customer_id=payer.id), call("list_accounts", customer_id=payee.id)],
-        ],
-        [_balance(src, src.balance_cents), _balance(frozen, frozen.balance_cents)],
+        _lookups(payer, payee),
+        _moved(src, frozen, 0),
         expect_impossible=True,
-        blocked_calls=[call("transfer", from_account_id=src.id, to_account_id=frozen.id, amount=amount / 100)],
+        blocked_calls=[_transfer(src, frozen, amount)],
     )
 
 

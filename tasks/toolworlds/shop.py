@@ -198,9 +198,7 @@ class ShopWorld(ToolWorld):
         Args:
             order_id: The order to cancel.
         """
-        order = require(self.orders, order_id, "order")
-        if order.status != "placed":
-            raise ToolError(f"Order {order_id} is {order.status}; only placed orders can be cancelled.")
+        order = self._order_in(order_id, "placed", "cancelled")
         order.status = "cancelled"
         for item in order.items:
             self.products[item.sku].stock += item.quantity
@@ -212,13 +210,18 @@ class ShopWorld(ToolWorld):
         Args:
             order_id: The order to refund.
         """
-        order = require(self.orders, order_id, "order")
-        if order.status != "delivered":
-            raise ToolError(f"Order {order_id} is {order.status}; only delivered orders can be refunded.")
+        order = self._order_in(order_id, "delivered", "refunded")
         order.status = "refunded"
         return {"order_id": order_id, "status": "refunded", "refunded": dollars(order.total_cents)}
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _order_in(self, order_id: str, status: str, becomes: str) -> Order:
+        """The order, if it is in the one status from which it may become ``becomes``."""
+        order = require(self.orders, order_id, "order")
+        if order.status != status:
+            raise ToolError(f"Order {order_id} is {order.status}; only {status} orders can be {becomes}.")
+        return order
 
     def _customer(self, email: str) -> Customer:
         if email not in self.customers:
