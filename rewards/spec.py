@@ -20,6 +20,7 @@ from typing import Any
 
 from turngym.rewards.base import RewardComponent, as_component, check_unique_names
 from turngym.rewards.budget import BudgetReward, ThinkSkipReward
+from turngym.rewards.code import CodeReward
 from turngym.rewards.combinators import RewardNode, WeightedSum, as_node
 from turngym.rewards.common import FormatReward, InvalidActionPenalty, SuccessReward, TurnPenalty
 from turngym.rewards.implicit import ImplicitProcessReward
@@ -40,6 +41,7 @@ COMPONENTS: dict[str, ComponentFactory] = {
     "count_bonus": CountBonus,
     "implicit_process": ImplicitProcessReward,
     "shaping": PotentialShaping,
+    "code": CodeReward,
 }
 
 RewardSpec = Any

@@ -10,9 +10,11 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from toy_env import ArithEnv, oracle_actions
+
 from turngym.rewards.combinators import Gated, Multiplicative, WeightedSum
 from turngym.rewards.common import PenaltyFactor, SignalReward, SuccessReward, TurnPenalty
+
+from toy_env import ArithEnv, oracle_actions
 
 STEP_KEYS = {"turn", "action_valid", "reward_components", "success", "error", "constraint_violations", "messages"}
 
