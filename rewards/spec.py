@@ -10,7 +10,8 @@
 - a :class:`~turngym.rewards.combinators.RewardNode` (a weighted sum, gate, ... built by hand).
 
 Names resolve first in the env's own components, then in :data:`COMPONENTS`, the ones every
-env has. Unknown names fail at ``make`` time with the list of known ones.
+env has. Unknown names fail at ``make`` time with the list of known ones. Components that need
+an object (a judge callable: :class:`turngym.rewards.judge.JudgeReward`) are passed as objects.
 """
 
 from __future__ import annotations
