@@ -27,15 +27,8 @@ from pathlib import Path, PurePosixPath
 import docker
 import docker.errors
 from rich.console import Console
-from rich.progress import (
-    DownloadColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TransferSpeedColumn,
-)
+from rich.filesize import decimal
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from turngym.sandboxes.base import SandboxError
 from turngym.sandboxes.docker_engine import LABEL
@@ -101,11 +94,11 @@ def _build_lock() -> Iterator[None]:
 
 
 def _progress(enabled: bool) -> Progress:
+    """One line per build step: what it is doing now, its counts so far, its time."""
     return Progress(
-        SpinnerColumn(),
+        SpinnerColumn(finished_text="[green]✓"),
         TextColumn("{task.description}"),
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        TextColumn("[dim]{task.fields[detail]}"),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         disable=not enabled,
@@ -154,7 +147,9 @@ def _debootstrap(recipe: BaseImageRecipe, rootfs: Path, bar: Progress) -> None:
         str(rootfs),
         debian_mirror(),
     ]
-    task = bar.add_task("debootstrap: starting", total=None)
+    task = bar.add_task(f"debootstrap {recipe.suite}: starting", total=1, detail="")
+    counts = {"Retrieving": 0, "Unpacking": 0, "Configuring": 0}
+    done = {"Retrieving": "retrieved", "Unpacking": "unpacked", "Configuring": "configured"}
     tail: deque[str] = deque(maxlen=30)  # kept for the error message
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
@@ -162,13 +157,19 @@ def _debootstrap(recipe: BaseImageRecipe, rootfs: Path, bar: Progress) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             tail.append(line.rstrip())
-            if line.startswith("I: "):
-                bar.update(task, description=f"debootstrap: {line[3:].strip()[:60]}")
+            if not line.startswith("I: "):
+                continue
+            step = line[3:].strip()
+            verb = step.split(" ", 1)[0]
+            if verb in counts:
+                counts[verb] += 1
+            detail = ", ".join(f"{n} {done[verb]}" for verb, n in counts.items() if n)
+            bar.update(task, description=f"debootstrap {recipe.suite}: {step[:50]}", detail=detail)
     if proc.returncode != 0:
         raise SandboxError(
             f"debootstrap failed (exit {proc.returncode}): {' '.join(command)}\n" + "\n".join(tail)
         )
-    bar.update(task, description="debootstrap: done")
+    bar.update(task, description=f"debootstrap {recipe.suite}: done", completed=1)
 
 
 def _trim_rootfs(rootfs: Path) -> None:
@@ -183,7 +184,7 @@ def _import_rootfs(
     client: docker.DockerClient, recipe: BaseImageRecipe, rootfs: Path, bar: Progress
 ) -> None:
     """``tar -C rootfs -c . | docker import -`` through the API, streamed (no temp tarball)."""
-    task = bar.add_task(f"docker import {recipe.tag}", total=None)
+    task = bar.add_task(f"docker import {recipe.tag}", total=1, detail="")
     changes = [
         "ENV LANG=C.UTF-8",
         f"WORKDIR {recipe.workdir}",
@@ -199,8 +200,10 @@ def _import_rootfs(
         assert tar.stdout is not None
 
         def chunks() -> Iterator[bytes]:
+            sent = 0
             while chunk := tar.stdout.read(_CHUNK):
-                bar.advance(task, len(chunk))
+                sent += len(chunk)
+                bar.update(task, detail=f"{decimal(sent)} sent")
                 yield chunk
 
         repository, tag = recipe.tag.split(":")
@@ -210,6 +213,7 @@ def _import_rootfs(
         raise SandboxError(f"tar of the rootfs failed (exit {tar.returncode}): {stderr}")
     if not image_exists(client, recipe.tag):
         raise SandboxError(f"docker import finished but {recipe.tag} does not exist")
+    bar.update(task, completed=1)
 
 
 def _checked_relative(path: str) -> PurePosixPath:

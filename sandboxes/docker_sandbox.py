@@ -20,7 +20,6 @@ import functools
 import io
 import json
 import logging
-import os
 import posixpath
 import queue
 import socket
@@ -90,7 +89,8 @@ def reap_stale(client: docker.DockerClient | None = None) -> list[str]:
     """Remove turngym containers on this host whose owner process is gone; return their ids."""
     client = client or shared_client()
     removed = []
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+    listed = client.containers.list(all=True, filters={"label": f"{LABEL}=1"}, ignore_removed=True)
+    for container in listed:
         labels = container.labels
         if labels.get(HOST_LABEL) != socket.gethostname() or _owner_alive(labels):
             continue
@@ -232,8 +232,9 @@ class ShellContainer:
     channel: ShellChannel
 
     @classmethod
-    def start(cls, client: docker.DockerClient, spec: ContainerSpec) -> "ShellContainer":
+    def start(cls, client: docker.DockerClient, spec: ContainerSpec) -> ShellContainer:
         container = client.containers.create(**spec.create_kwargs())
+        channel: ShellChannel | None = None
         try:
             container.put_archive("/", _server_archive())
             container.start()
@@ -242,6 +243,8 @@ class ShellContainer:
             if not reply.get("pong"):
                 raise SandboxError(f"unexpected reply to ping: {reply}")
         except (OSError, ValueError, docker.errors.APIError, SandboxError) as exc:
+            if channel is not None:
+                channel.close()
             _remove(container)
             raise SandboxError(
                 f"the shell server did not start in a container of {spec.image} "
@@ -279,6 +282,13 @@ class WarmPool:
         self.spec = spec
         self.size = size
         self._client = client or shared_client()
+        try:
+            self._client.images.get(spec.image)
+        except docker.errors.ImageNotFound:
+            raise SandboxError(
+                f"image {spec.image!r} is not on the engine, and nothing is pulled from a "
+                "registry: build it with ensure_base_image or build_project_image"
+            ) from None
         reap_stale(self._client)
         self._ready: queue.SimpleQueue[ShellContainer | BaseException] = queue.SimpleQueue()
         self._closed = threading.Event()
@@ -324,7 +334,7 @@ class WarmPool:
         """Remove every container the pool holds; waits for starts and removals under way."""
         self._finalizer()
 
-    def __enter__(self) -> "WarmPool":
+    def __enter__(self) -> WarmPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -438,7 +448,11 @@ class DockerSandbox(Sandbox):
         self.timeout = timeout
         self._lease = _Lease(pool, owns_pool)
         self._finalizer = weakref.finalize(self, _end_lease, self._lease)
-        self._lease.box = pool.acquire()
+        try:
+            self._lease.box = pool.acquire()
+        except BaseException:
+            self._finalizer()  # closes the pool we made
+            raise
 
     @property
     def workdir(self) -> str:
@@ -556,5 +570,5 @@ class DockerSandbox(Sandbox):
         """Remove the container (and the pool, if this sandbox made it). Safe to call twice."""
         self._finalizer()
 
-    def __enter__(self) -> "DockerSandbox":
+    def __enter__(self) -> DockerSandbox:
         return self

@@ -102,7 +102,7 @@ def container_gone(client: docker.DockerClient, container_id: str) -> bool:
 
 def my_containers(client: docker.DockerClient) -> set[str]:
     filters = {"label": [f"{LABEL}=1", f"{OWNER_LABEL}={os.getpid()}"]}
-    return {c.id for c in client.containers.list(all=True, filters=filters)}
+    return {c.id for c in client.containers.list(all=True, filters=filters, ignore_removed=True)}
 
 
 # --- fast tests without an engine ---------------------------------------------------------
@@ -172,6 +172,8 @@ def test_bad_input_is_refused_clearly(sandbox: DockerSandbox, pool: WarmPool) ->
         sandbox.run("true", timeout=0)
     with pytest.raises(ValueError, match="differs"):
         DockerSandbox(image="some/other:image", pool=pool)
+    with pytest.raises(SandboxError, match="not on the engine"):
+        DockerSandbox(image="turngym/no-such-image:never")
     sandbox.close()
     with pytest.raises(SandboxError, match="closed"):
         sandbox.run("true")
@@ -404,7 +406,7 @@ def test_a_killed_owner_leaves_no_container(engine: docker.DockerClient, base_im
 
 def my_children_containers(client: docker.DockerClient, pid: int) -> list[str]:
     filters = {"label": [f"{LABEL}=1", f"{OWNER_LABEL}={pid}"]}
-    return [c.id for c in client.containers.list(all=True, filters=filters)]
+    return [c.id for c in client.containers.list(all=True, filters=filters, ignore_removed=True)]
 
 
 # --- images -------------------------------------------------------------------------------
