@@ -91,6 +91,16 @@ class ToolResult:
         return f'<tool_response name="{self.call.name}" id="{self.call.id}">\n{self.content}\n</tool_response>'
 
 
+def _merge_signals(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One turn's signals: numbers add up over its tool calls (two failing cells = 2 errors)."""
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            both_numbers = isinstance(value, (int, float)) and isinstance(merged.get(key), (int, float))
+            merged[key] = merged[key] + value if both_numbers else value
+    return merged
+
+
 class TurnEnv(gym.Env[str, Any]):
     """Base class of every turngym env (see the module docstring)."""
 
@@ -223,7 +233,7 @@ class TurnEnv(gym.Env[str, Any]):
         if not terminated:
             truncated, end_reason = self._truncation(episode_tokens)
         prev_state, self._state = self._state, self.reward_state()
-        signals = {k: v for r in results for k, v in r.signals.items()} | outcome.signals
+        signals = _merge_signals([r.signals for r in results] + [outcome.signals])
         ctx = RewardContext(
             task=self.task,
             action=parsed,
