@@ -1,6 +1,7 @@
 # turngym: `make run` and `make test` each install what they need first (idempotent, offline
 # except for the package registries), so a fresh machine needs exactly these two commands.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -15,7 +16,8 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
+	@echo "installing turngym[$(EXTRAS)] into $(VENV) (first time: a few minutes)"
+	$(PY) -m pip install -q -e '.[$(EXTRAS)]' 2>&1 | { grep -v "^WARNING: Location" || true; }
 	rm -f $(VENV)/.installed-*
 	touch $@
 
