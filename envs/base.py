@@ -12,6 +12,8 @@ A family subclasses :class:`TurnEnv` and implements:
 - ``_begin(task)`` → the first observation (the task as the agent reads it);
 - ``_episode_tools()`` → the tools of this episode (:class:`turngym.tools.Tool`);
 - ``_on_answer(answer, action)`` and/or ``_on_text(action)`` → an :class:`Outcome`;
+- optionally ``_on_tool_calls(action, results)`` → an :class:`Outcome` for a turn of tool calls
+  without an answer (default: carry on; a family that scores a single turn of calls ends here);
 - optionally ``_instructions()``, ``reward_state()`` (signals such as a score or a potential for
   reward components) and ``_end_episode()`` (release per-episode resources).
 
@@ -168,6 +170,10 @@ class TurnEnv(gym.Env[str, Any]):
     def _on_text(self, action: ParsedAction) -> Outcome:
         hint = " or give a final answer in <answer>...</answer>" if self.answer_tag else ""
         return Outcome(feedback=f"No tool call found. Call a tool{hint}.", valid=False, error="no_action")
+
+    def _on_tool_calls(self, action: ParsedAction, results: list[ToolResult]) -> Outcome:
+        """A turn of tool calls (already run) without an answer: most families carry on."""
+        return Outcome()
 
     def reward_state(self) -> dict[str, Any]:
         """Env facts for reward components (e.g. ``score``, ``potential``); read after each turn."""
@@ -372,7 +378,7 @@ class TurnEnv(gym.Env[str, Any]):
         if answer is not None:
             outcome = self._on_answer(answer, parsed)
         elif parsed.tool_calls:
-            outcome = Outcome()
+            outcome = self._on_tool_calls(parsed, results)
         else:
             outcome = self._on_text(parsed)
         if not all_valid:
