@@ -30,13 +30,13 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 import turngym  # noqa: F401  (registers the turngym/ envs)
+from turngym import registration
 from turngym.agents.oracles import has_oracle
 from turngym.agents.results import ResultsFile, plot_summary, summarize, summary_table
 from turngym.agents.runner import EpisodeJob, make_jobs, run_local
 from turngym.agents.spec import KINDS, AgentSpec
 from turngym.agents.tiny_model import ensure_tiny_checkpoint
 from turngym.cli import app
-from turngym.registration import ENVS
 
 logger = logging.getLogger(__name__)
 console = Console()
@@ -143,12 +143,12 @@ def baseline_agents(env_ids: Sequence[str], results_dir: Path) -> list[tuple[Age
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(message)s",
-        handlers=[RichHandler(console=progress_console, show_path=False, rich_tracebacks=False)],
-        force=True,
-    )
+    """turngym's log records above ``level`` go to stderr, beside the progress bars."""
+    log = logging.getLogger("turngym")
+    for handler in [h for h in log.handlers if isinstance(h, RichHandler)]:
+        log.removeHandler(handler)  # a second `eval` in one process must not log twice
+    log.addHandler(RichHandler(console=progress_console, show_path=False))
+    log.setLevel(level.upper())
 
 
 @app.command("eval")
@@ -184,7 +184,7 @@ def eval_command(
         raise typer.BadParameter(f"unknown suite {suite!r}; known: {', '.join(SUITES)}", param_hint="--suite")
     env_ids = [resolve_env_id(e) for e in env or []]
     if suite == "baselines":
-        env_ids = env_ids or [entry.id for entry in ENVS]
+        env_ids = env_ids or [entry.id for entry in registration.ENVS]
         if not env_ids:
             raise typer.BadParameter("no env is registered yet: nothing to run the baselines on", param_hint="--suite")
         plan = baseline_agents(env_ids, out.parent)
