@@ -16,9 +16,21 @@ _DOCKER_EXPORTS = {
     "EngineUnavailable": "docker_engine",
 }
 
+# The local fork-server backend (stdlib and psutil only); lazy too, so importing the package
+# starts no server and imports nothing heavy.
+_LOCAL_EXPORTS = {
+    "ForkServerSandbox": "forkserver",
+    "ForkServer": "forkserver",
+    "shared_server": "forkserver",
+    "SetupError": "forkserver",
+    "Limits": "isolation",
+    "run_reward_code": "reward_code",
+    "RewardCodeError": "reward_code",
+}
+
 
 def __getattr__(name: str) -> Any:
-    module = _DOCKER_EXPORTS.get(name)
+    module = _DOCKER_EXPORTS.get(name) or _LOCAL_EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)

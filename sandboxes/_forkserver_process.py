@@ -102,7 +102,10 @@ class Server:
             finally:
                 for fd in fds:
                     os.close(fd)
-            framing.send(self.sock, reply)
+            try:
+                framing.send(self.sock, reply)
+            except OSError:  # the trainer is gone
+                break
         self.shutdown()
 
     def _handle(self, header: dict[str, Any], fds: list[int]) -> dict[str, Any]:

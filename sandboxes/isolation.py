@@ -28,6 +28,13 @@ What holds, as root (the CI case), for each child:
 * IPC and hostname: new IPC and UTS namespaces;
 * rlimits: address space, CPU seconds, processes, file size, open files; core dumps off.
 
+Known limits, as root: ``memory_bytes`` bounds each process's address space, so the sandbox's
+total is up to ``processes`` times that (a memory cgroup would bound the sum; not done here). The
+child, as pid 1 of its namespace, ignores signals it has no handler for when they come from inside
+(``os.kill(os.getpid(), SIGTERM)`` does nothing) and does not reap orphaned grandchildren until
+the sandbox resets. Files in the working directory are limited per file (``file_size_bytes``),
+not in total.
+
 What holds when *not* root: no namespaces and no uid change are possible, so the child sees the
 network and the filesystem with the trainer's own rights. Only the rlimits (without
 ``RLIMIT_NPROC``, which would count every process of the user), the wall-clock timeout and the

@@ -247,6 +247,17 @@ def test_a_process_killed_between_calls_is_replaced_transparently(sandbox, victi
     assert "SIGKILL" in result.extra["restarted_before"] or victim == "keeper"
 
 
+def test_a_child_forging_garbage_on_its_socket_only_restarts_itself(sandbox):
+    forged = sandbox.run(
+        "import gc, socket\n"
+        "ctl = next(o for o in gc.get_objects() if isinstance(o, socket.socket))\n"
+        "ctl.sendall(b'\\x00\\x00\\x00\\x03abc')\n"
+        "import time; time.sleep(5)"
+    )
+    assert "malformed reply" in forged.error and forged.state_lost
+    assert sandbox.run("1 + 1").value == "2"
+
+
 def test_memory_bomb_gets_a_clear_error_and_the_sandbox_survives():
     with ForkServerSandbox(limits=Limits(memory_bytes=1 << 30)) as sb:
         result = sb.run("blocks = []\nwhile True:\n    blocks.append(bytearray(64 << 20))")
