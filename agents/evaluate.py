@@ -48,6 +48,8 @@ SUITES = ("baselines",)
 DIFFICULTIES = ("easy", "medium", "hard")
 TINY_CHECKPOINT = "tiny-hf"  # under the results folder
 TINY_SAMPLING = {"temperature": 1.0, "max_tokens": 48}
+# A local model answers a batch of episodes in about the time of one: more in flight pays off.
+DEFAULT_CONCURRENCY = {"hf": 16}
 
 
 @dataclass
@@ -161,7 +163,9 @@ def eval_command(
     base_url: str | None = typer.Option(None, help="openai: the endpoint, e.g. http://127.0.0.1:8000/v1."),
     episodes: int = typer.Option(10, min=1, help="Tasks (seeds) per env and difficulty."),
     samples: int = typer.Option(1, min=1, help="Attempts per task (pass@k uses them)."),
-    concurrency: int = typer.Option(4, min=1, help="Episodes in flight at once."),
+    concurrency: int | None = typer.Option(
+        None, min=1, help="Episodes in flight at once (default: 4; 16 for hf, which batches them)."
+    ),
     seed: int = typer.Option(0, min=0, help="The first task seed."),
     difficulty: list[str] | None = typer.Option(None, help="Difficulty (repeatable); default: the env's own."),
     out: Path = typer.Option(Path("results/eval.jsonl"), help="The JSONL file episodes are appended to."),
@@ -199,6 +203,10 @@ def eval_command(
         plan = [(spec, env_ids)]
         difficulties = list(difficulty or [None])
 
+    if any(spec.kind == "hf" for spec, _ in plan):
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # rich shows progress; tqdm bars would tear it
     results = ResultsFile(out)
     done = results.open(resume=resume)
     report = EvalReport()
@@ -218,7 +226,7 @@ def eval_command(
                 jobs,
                 results,
                 done=done,
-                concurrency=concurrency,
+                concurrency=concurrency or DEFAULT_CONCURRENCY.get(spec.kind, 4),
                 backend=backend,
                 ray_address=ray_address,
                 num_cpus=num_cpus,
