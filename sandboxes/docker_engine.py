@@ -23,6 +23,9 @@ from turngym.sandboxes.base import SandboxError
 
 log = logging.getLogger(__name__)
 
+# Seconds any one API call may take once the engine answered (a loaded engine is slow to
+# create or remove containers; image builds and imports have no limit).
+API_TIMEOUT = 120
 DOCKERD_LOG = Path(os.environ.get("TURNGYM_DOCKERD_LOG", "/var/log/turngym-dockerd.log"))
 
 # Every object turngym creates carries LABEL=1, so the reaper and `docker ps --filter` find them.
@@ -52,6 +55,7 @@ def find_engine(timeout: float = 5.0) -> docker.DockerClient | None:
     except (docker.errors.DockerException, OSError) as exc:
         log.debug("no Docker engine answers: %s", exc)
         return None
+    client.api.timeout = API_TIMEOUT  # the short timeout was for the ping only
     return client
 
 

@@ -403,8 +403,8 @@ class DockerSandbox(Sandbox):
     ``run`` takes a bash command. Commands behave like lines of one shell session: each starts
     where the previous one left the container (files, packages, current directory, exported
     variables; the first starts in ``workdir``), but background jobs are killed when their
-    command ends (use ``setsid`` for a daemon). Output beyond ``output_limit`` bytes per
-    stream is dropped and flagged ``truncated``.
+    command ends (use ``setsid`` for a daemon). Output is decoded as UTF-8 (invalid bytes
+    replaced); beyond ``output_limit`` bytes per stream it is dropped and flagged ``truncated``.
 
     By default the sandbox owns a :class:`WarmPool` of ``warm`` spare containers; pass
     ``pool=`` to share one between sandboxes (its spec then sets image and limits).
