@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import turngym  # noqa: F401  (registers the turngym/ envs)
 from turngym import registration
 from turngym.agents.oracles import has_oracle
-from turngym.agents.results import ResultsFile, plot_summary, summarize, summary_table
+from turngym.agents.results import EpisodeKey, ResultsFile, plot_summary, summarize, summary_table
 from turngym.agents.runner import EpisodeJob, make_jobs, run_local
 from turngym.agents.spec import KINDS, AgentSpec
 from turngym.agents.tiny_model import ensure_tiny_checkpoint
@@ -85,7 +86,7 @@ def evaluate(
     jobs: Sequence[EpisodeJob],
     results: ResultsFile,
     *,
-    done: set[Any] = frozenset(),  # type: ignore[assignment]
+    done: Collection[EpisodeKey] = (),
     concurrency: int = 4,
     backend: str = "local",
     ray_address: str | None = None,
@@ -96,16 +97,19 @@ def evaluate(
     todo = [job for job in jobs if job.key(spec.label) not in done]
     report = EvalReport(skipped=len(jobs) - len(todo))
     task = progress.add_task(spec.label, total=len(jobs), completed=report.skipped) if progress else None
+    lock = threading.Lock()  # episodes finish in several threads
 
     def on_record(record: dict[str, Any]) -> None:
         results.append(record)
-        report.written += 1
+        with lock:
+            report.written += 1
         if progress is not None and task is not None:
             progress.advance(task)
 
     def on_failure(job: EpisodeJob, exc: BaseException) -> None:
         logger.error("%s on %s (seed %d, sample %d) failed: %s", spec.label, job.env_id, job.seed, job.sample, exc)
-        report.failures.append((job, spec.label, f"{type(exc).__name__}: {exc}"))
+        with lock:
+            report.failures.append((job, spec.label, f"{type(exc).__name__}: {exc}"))
         if progress is not None and task is not None:
             progress.advance(task)
 
@@ -169,7 +173,9 @@ def eval_command(
     seed: int = typer.Option(0, min=0, help="The first task seed."),
     difficulty: list[str] | None = typer.Option(None, help="Difficulty (repeatable); default: the env's own."),
     out: Path = typer.Option(Path("results/eval.jsonl"), help="The JSONL file episodes are appended to."),
-    resume: bool = typer.Option(False, help="Continue --out, skipping the episodes it already has."),
+    resume: bool = typer.Option(
+        False, help="Continue --out, skipping the episodes it has (without it, an existing --out is moved aside)."
+    ),
     plot: Path | None = typer.Option(None, help="Write a PNG of success and return here."),
     suite: str | None = typer.Option(None, help="`baselines`: oracle, random and a tiny HF model on every env."),
     backend: str = typer.Option("local", help="local or ray."),

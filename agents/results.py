@@ -29,7 +29,7 @@ from rich.table import Table
 
 logger = logging.getLogger(__name__)
 
-EpisodeKey = tuple[str, str, "str | None", int, int]
+EpisodeKey = tuple[str, str, str | None, int, int]
 ALL = "all"  # the difficulty of a row that pools every difficulty
 DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 
