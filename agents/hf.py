@@ -45,8 +45,8 @@ class _Model:
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         if self.tokenizer.chat_template is None:
             raise ValueError(f"the tokenizer in {path} has no chat_template: HFAgent needs one")
-        torch_dtype = getattr(torch, dtype) if dtype else None
-        self.model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=torch_dtype).to(device)
+        options = {"dtype": getattr(torch, dtype)} if dtype else {}  # default: the checkpoint's own
+        self.model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, **options).to(device)
         self.model.eval()
         self.device = device
         self.eos_ids = _stop_ids(self.tokenizer, self.model)

@@ -269,6 +269,8 @@ def run_batched(
                 actions = type(prototype).act_batch(
                     [e.agent for e in episodes], [e.observation for e in episodes], [e.info for e in episodes]
                 )
+                if len(actions) != len(episodes):
+                    raise RuntimeError(f"act_batch returned {len(actions)} actions for {len(episodes)} episodes")
             except Exception as exc:  # one failed forward pass fails the episodes in it
                 for slot, episode in zip(order, episodes):
                     slots[slot].discard(episode.job.env_id)
