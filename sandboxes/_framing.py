@@ -28,6 +28,8 @@ def send(sock: socket.socket, header: dict[str, Any], payload: bytes | None = No
     if payload is not None:
         header = {**header, "nbytes": len(payload)}
     body = json.dumps(header, separators=(",", ":")).encode()
+    if len(body) > MAX_HEADER_BYTES:
+        raise ValueError(f"message of {len(body)} bytes exceeds the protocol's {MAX_HEADER_BYTES}")
     frame = _LENGTH.pack(len(body)) + body
     if fds:
         sent = socket.send_fds(sock, [frame], list(fds))

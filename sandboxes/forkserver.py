@@ -10,9 +10,17 @@ confined child that keeps its variables across :meth:`ForkServerSandbox.run` cal
 
     >>> with ForkServerSandbox() as sandbox:
     ...     sandbox.run("import pandas as pd; df = pd.DataFrame({'a': [1, 2]})").ok
-    ...     sandbox.run("df.a.sum()").value
+    ...     sandbox.run("int(df.a.sum())").value
     True
     '3'
+
+An episode's data goes in after a reset; ``run_setup`` code is replayed if the child crashes::
+
+    sandbox = ForkServerSandbox(setup="import pandas as pd, duckdb\ncon = duckdb.connect()")
+    sandbox.reset()
+    sandbox.put_file("sales.csv", csv_bytes)
+    sandbox.run_setup("sales = pd.read_csv('sales.csv'); con.register('sales', sales)")
+    sandbox.run("con.sql('select sum(amount) from sales').fetchall()")
 
 Cleaning up: :meth:`close` and garbage collection stop the child and remove its directory; the
 server exits when the trainer closes its socket (or dies), stopping its children and removing its
@@ -47,7 +55,7 @@ import psutil
 
 from turngym.sandboxes import _framing as framing
 from turngym.sandboxes.base import ExecResult, Sandbox, SandboxError
-from turngym.sandboxes.isolation import Limits, is_root
+from turngym.sandboxes.isolation import Limits, can_isolate, is_root
 
 log = logging.getLogger(__name__)
 
@@ -461,9 +469,14 @@ class ForkServerSandbox(Sandbox):
         server: ForkServer | None = None,
     ) -> None:
         if isolate is None:
-            isolate = is_root()
-        elif isolate and not is_root():
-            raise SandboxError("isolate=True needs root (namespaces, mounts, a uid change); see turngym.sandboxes.isolation")
+            isolate = can_isolate()
+            if not isolate and is_root():
+                log.warning("root without CAP_SYS_ADMIN: sandboxes run without namespaces (limits only)")
+        elif isolate and not can_isolate():
+            raise SandboxError(
+                "isolate=True needs root with CAP_SYS_ADMIN (namespaces, mounts, a uid change); "
+                "see turngym.sandboxes.isolation"
+            )
         if output_limit <= 0:
             raise ValueError(f"output_limit must be positive, got {output_limit}")
         self.timeout = _positive(timeout, "timeout")

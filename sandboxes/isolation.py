@@ -116,8 +116,23 @@ class Limits:
                 raise ValueError(f"Limits.{name} must be a positive int, got {value!r}")
 
 
+CAP_SYS_ADMIN = 21
+
+
 def is_root() -> bool:
     return os.geteuid() == 0
+
+
+def can_isolate() -> bool:
+    """Root *with* CAP_SYS_ADMIN: root in a default Docker container may not unshare or mount."""
+    if not is_root():
+        return False
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return False
+    effective = next((line.split()[1] for line in status.splitlines() if line.startswith("CapEff:")), "0")
+    return bool(int(effective, 16) >> CAP_SYS_ADMIN & 1)
 
 
 def _check(result: int, what: str) -> None:
