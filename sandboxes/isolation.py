@@ -18,8 +18,8 @@ other sandboxes' directories, the trainer's temp files) does not exist in its vi
 What holds, as root (the CI case), for each child:
 
 * no network: a new network namespace holds only a loopback interface, which is down;
-* filesystem: the allow-list root above; ``/etc/shadow`` and similar are replaced by
-  ``/dev/null``; nothing outside the working directory and ``/tmp`` (a size-capped tmpfs of its own)
+* filesystem: the allow-list root above; ``/etc/shadow`` and similar are covered by a
+  ``/dev/null`` on a ``nodev`` mount, which can't even be opened; nothing outside the working directory and ``/tmp`` (a size-capped tmpfs of its own)
   is writable; mounts are ``nosuid``;
 * processes: a new PID namespace whose init is the child, so killing it kills every descendant
   (even one that called ``setsid``); the child drops to a uid of its own (``uid_base`` + a pid, no
@@ -80,7 +80,7 @@ PR_SET_NO_NEW_PRIVS = 38
 # pivot_root has no glibc wrapper; its syscall number is per architecture.
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 
-# Files in the allowed system directories that are replaced by /dev/null all the same.
+# Files in the allowed system directories covered all the same (by /dev/null, unopenable on nodev).
 HIDDEN_FILES = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/sudoers")
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 DEVICES = ("null", "zero", "full", "random", "urandom")

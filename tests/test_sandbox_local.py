@@ -293,7 +293,7 @@ def test_network_is_unreachable(sandbox):
     port = server.getsockname()[1]
     with server:
         result = sandbox.run(f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2)")
-        assert result.error is not None and "OSError" in result.error or "Error" in result.error, result
+        assert "Network is unreachable" in result.error, result  # its loopback is its own, and down
         with pytest.raises(TimeoutError):
             server.accept()  # nothing arrived
     assert "Network is unreachable" in sandbox.run("import socket; socket.create_connection(('1.1.1.1', 53), timeout=2)").error
@@ -309,8 +309,8 @@ def test_secrets_outside_the_workdir_are_not_readable(sandbox, tmp_path):
             path.chmod(0o644)  # readable by anyone on the host: only the mount view hides it
             result = sandbox.run(f"open({str(path)!r}).read()")
             assert result.value is None and "FileNotFoundError" in result.error, result
-        for path in ("/etc/shadow", "/root/.bashrc"):
-            assert sandbox.run(f"open({path!r}).read()").value in (None, "''"), path
+        assert "PermissionError" in sandbox.run("open('/etc/shadow').read()").error  # a nodev /dev/null over it
+        assert "FileNotFoundError" in sandbox.run("open('/root/.bashrc').read()").error
         assert sandbox.run("import os; os.path.exists('/work/main/pyproject.toml')").value == "False"
 
 
