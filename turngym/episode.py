@@ -4,11 +4,14 @@ A trainer gets the whole trajectory at the end: the exact OpenAI-format messages
 each turn *after* deferred rewards were credited back to their turns, each component's value per
 turn and in total, the outcome, and counts. The sum of the rewards ``step`` returned always
 equals ``sum(info["episode"]["rewards"])``.
+
+The record holds no wall-clock time: ``info`` must be a function of the seed and the actions
+(gymnasium's ``check_env`` compares it), and timing a run is the trainer's business (e.g.
+``gymnasium.wrappers.RecordEpisodeStatistics(env, stats_key="timing")``).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +22,6 @@ class EpisodeRecorder:
     difficulty: str | None
     messages: list[dict[str, Any]] = field(default_factory=list)
     turns: list[dict[str, Any]] = field(default_factory=list)  # one record per turn
-    started: float = field(default_factory=time.perf_counter)
 
     def add_turn(self, record: dict[str, Any]) -> None:
         self.turns.append(record)
@@ -41,7 +43,6 @@ class EpisodeRecorder:
         components = [t["components"] for t in self.turns]
         totals = {n: float(sum(c[n] for c in components)) for n in names}
         episode_return = float(sum(rewards))
-        elapsed = time.perf_counter() - self.started
         return {
             "task_id": self.task_id,
             "difficulty": self.difficulty,
@@ -59,9 +60,7 @@ class EpisodeRecorder:
             "tokens": self.assistant_tokens,
             "observation_tokens": sum(t["observation_tokens"] for t in self.turns),
             "messages": list(self.messages),
-            "elapsed": elapsed,
-            # gymnasium's RecordEpisodeStatistics keys, so tools that read them keep working
+            # gymnasium's RecordEpisodeStatistics return and length keys, so tools that read them keep working
             "r": episode_return,
             "l": len(self.turns),
-            "t": round(elapsed, 6),
         }
