@@ -23,7 +23,14 @@ class EnvEntry:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-ENVS: list[EnvEntry] = []
+ENVS: list[EnvEntry] = [
+    EnvEntry(
+        "turngym/ToolCall-v0",
+        "turngym.envs.toolcall:ToolCallEnv",
+        "toolcall",
+        "Multi-turn tool calling over stateful tool worlds (also BFCL/xLAM/ToolACE files and MCP servers)",
+    ),
+]
 
 
 def register_envs() -> None:
