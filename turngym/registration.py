@@ -25,6 +25,12 @@ class EnvEntry:
 
 ENVS: list[EnvEntry] = [
     EnvEntry(
+        "turngym/TableQA-v0",
+        "turngym.envs.table_qa:TableQAEnv",
+        "table",
+        "Table question answering with sandboxed pandas and duckdb (generated tasks or WTQ/WikiSQL/TableBench/Spider/JSONL files)",
+    ),
+    EnvEntry(
         "turngym/ToolCall-v0",
         "turngym.envs.toolcall:ToolCallEnv",
         "toolcall",
