@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from turngym.actions import ParsedAction
+from turngym.actions import ParsedAction, ToolCall
 from turngym.agents.oracles import register_oracle
 from turngym.envs.base import Outcome, ToolResult, TurnEnv
 from turngym.rewards.base import FunctionComponent, RewardComponent, RewardContext
@@ -322,7 +322,11 @@ class ToolCallEnv(TurnEnv):
         *Dataset tasks* (``tasks="file"``, BFCL / xLAM / ToolACE) are single-turn: the tools are
         schemas only, and the agent's first turn that parses is scored on its calls (BFCL AST
         match, or ToolRL correctness) and ends the episode. *MCP tasks* (``mcp_server=``) play
-        against the tools of a real MCP stdio server; see :class:`MCPTask`.
+        against the tools of a real MCP stdio server; see :class:`MCPTask` (a request, optional
+        setup calls, and checks — tool calls whose text result must match — and/or an answer).
+        After an episode, ``env.unwrapped.judgement`` says how it did part by part, and
+        ``reward_state()`` reports ``potential``, ``goals_satisfied``, ``goals_total``,
+        ``clarified`` and ``tool_errors`` after every turn.
 
     Observation
         The user's request (dataset tasks: the conversation before it, then the request), then
@@ -509,7 +513,7 @@ class ToolCallEnv(TurnEnv):
     def _episode_tools(self) -> list[Tool]:
         return self._episode_tool_list
 
-    def _call_tool(self, tool: Tool, call: Any) -> Any:
+    def _call_tool(self, tool: Tool, call: ToolCall) -> Any:
         if self.mode == "dataset":
             return "Call recorded (this task scores calls; nothing runs)."
         if tool.name == ASK_USER.name:
@@ -520,6 +524,12 @@ class ToolCallEnv(TurnEnv):
         except ToolError:
             self._tool_errors += 1
             raise
+        except RuntimeError as exc:
+            if self.mode != "mcp" or not _is_server_error(exc):
+                raise
+            logger.warning("MCP server failed during %r: %s", call.name, exc)
+            self._tool_errors += 1
+            raise ToolError(str(exc)) from exc  # the agent reads it; the judge will find the server gone
 
     def _on_tool_calls(self, action: ParsedAction, results: list[ToolResult]) -> Outcome:
         return self._score_turn(action) if self.mode == "dataset" else Outcome()
@@ -595,6 +605,9 @@ class ToolCallEnv(TurnEnv):
         """The episode's server (fresh unless ``mcp_restart=False``), set up for ``task``; its tools."""
         from turngym.tasks.mcp_tools import MCPToolSource
 
+        if self._mcp is not None and not self._mcp.alive:  # a reused server that died last episode
+            self._mcp.close()
+            self._mcp = None
         if self._mcp is None:
             command, *args = self._mcp_command
             self._mcp = MCPToolSource(
@@ -642,6 +655,9 @@ class ToolCallEnv(TurnEnv):
         return MCPOutcome(success, passed, len(task.checks), answer_ok, refused, errors)
 
 
+_MISSING = object()
+
+
 def goal_progress_of(task: ToolTask, worlds: WorldSet) -> tuple[int, int]:
     """(satisfied, total) goal predicates, the same answer as :meth:`ToolTask.goal_progress`.
 
@@ -660,9 +676,6 @@ def goal_progress_of(task: ToolTask, worlds: WorldSet) -> tuple[int, int]:
             node[predicate.path[-1]] = _plain(value)
         satisfied += predicate.holds(state)
     return satisfied, len(task.predicates)
-
-
-_MISSING = object()
 
 
 def _live_value(root: Any, path: Sequence[str | int]) -> Any:
@@ -696,6 +709,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+def _is_server_error(exc: BaseException) -> bool:
+    from turngym.tasks.mcp_tools import MCPServerError
+
+    return isinstance(exc, MCPServerError)
 
 
 def _command(spec: str | Sequence[str]) -> list[str]:

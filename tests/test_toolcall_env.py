@@ -8,11 +8,11 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-import psutil
 import pytest
 from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_mcp_tools import SERVER, server_processes  # the fixture MCP server and its process finder
 
 import turngym  # noqa: F401  (registers the ids)
 from turngym.agents.oracle import OracleAgent
@@ -27,7 +27,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "tools"
 BFCL = {"tasks": str(FIXTURES / "bfcl_questions.jsonl"), "answers": str(FIXTURES / "bfcl_possible_answers.jsonl")}
 XLAM = {"tasks": str(FIXTURES / "xlam.json")}
 TOOLACE = {"tasks": str(FIXTURES / "toolace.json"), "task_format": "toolace"}
-SERVER = str(FIXTURES / "mcp_notes_server.py")
 STEP_KEYS = {"turn", "action_valid", "reward_components", "success", "error", "constraint_violations", "messages"}
 COMPONENTS = {
     "success",
@@ -64,17 +63,6 @@ def play_oracle(env, **oracle_kwargs):
 
 def call(tool: str, /, **arguments) -> str:
     return "<tool_call>" + json.dumps({"name": tool, "arguments": arguments}) + "</tool_call>"
-
-
-def mcp_processes() -> list[psutil.Process]:
-    found = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if SERVER in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
-                found.append(child)
-        except psutil.NoSuchProcess:
-            pass
-    return found
 
 
 # -- registration and the gymnasium contract ----------------------------------------------------
@@ -498,7 +486,7 @@ def mcp_env():
     env = gym.make(ENV_ID, mcp_server=[sys.executable, SERVER], mcp_tasks=[NOTE_TASK, ASK_TASK], mcp_timeout=60)
     yield env
     env.close()
-    assert mcp_processes() == []
+    assert server_processes() == []
 
 
 def test_mcp_episodes_on_a_real_server(mcp_env):
@@ -508,7 +496,7 @@ def test_mcp_episodes_on_a_real_server(mcp_env):
         assert env.unwrapped.mode == "mcp" and obs == NOTE_TASK["instruction"]
         assert {"increment", "add_note", "get_note"} <= {t["function"]["name"] for t in info["tools"]}
         assert "ask_user" not in {t["function"]["name"] for t in info["tools"]}
-        assert len(mcp_processes()) == 1
+        assert len(server_processes()) == 1
         steps = play_oracle(env)
         assert "\n7\n" in steps[0][0]
         *_, info = steps[-1]
@@ -530,9 +518,28 @@ def test_mcp_close_stops_the_server():
     env = gym.make(ENV_ID, mcp_server=[sys.executable, SERVER], mcp_tasks=NOTE_TASK, mcp_restart=False)
     env.reset(seed=0)
     env.reset(seed=1)  # reused server: still one process
-    assert len(mcp_processes()) == 1
+    assert len(server_processes()) == 1
     env.close()
-    assert mcp_processes() == []
+    assert server_processes() == []
+
+
+@pytest.mark.parametrize("restart", [True, False])
+def test_a_server_that_dies_is_an_error_result_then_a_failed_episode(restart):
+    env = gym.make(ENV_ID, mcp_server=[sys.executable, SERVER], mcp_tasks=NOTE_TASK, mcp_restart=restart)
+    try:
+        env.reset(seed=0)
+        obs, _, terminated, _, info = env.step(call("crash"))
+        assert "Error:" in obs and not terminated  # the dead server is reported, not raised
+        obs, _, terminated, _, info = env.step(call("add_note", text="buy milk"))
+        assert "Error:" in obs and "is gone" in obs
+        *_, terminated, _, info = env.step("It is 7.")
+        assert terminated and info["success"] is False and env.unwrapped.judgement.errors
+        env.reset(seed=1)  # a new server either way
+        *_, info = play_oracle(env)[-1]
+        assert info["success"] is True
+    finally:
+        env.close()
+    assert server_processes() == []
 
 
 def test_bad_mcp_tasks_fail_clearly():
@@ -550,7 +557,7 @@ def test_bad_mcp_tasks_fail_clearly():
     with pytest.raises(ValueError, match="tools the server lacks"):
         env.reset(seed=0)
     env.close()
-    assert mcp_processes() == []
+    assert server_processes() == []
 
 
 # -- malformed actions never raise -------------------------------------------------------------
