@@ -12,12 +12,11 @@ Rows (each pair measured interleaved in one run, on the same engine and image):
 
 from __future__ import annotations
 
-import statistics
 import time
-from collections.abc import Callable
 
 import docker
 
+from turngym.bench._timing import p50, p90, timed
 from turngym.sandboxes.base import SandboxError
 from turngym.sandboxes.docker_engine import shared_client
 from turngym.sandboxes.docker_images import ensure_base_image
@@ -26,20 +25,6 @@ from turngym.sandboxes.docker_sandbox import DockerSandbox, owner_labels
 COMMANDS = 300
 RESETS = 25
 EPISODE_PAUSE = 1.0  # seconds between warm resets, a short episode
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def p50(samples: list[float]) -> float:
-    return statistics.median(samples)
-
-
-def p90(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=10)[-1]
 
 
 def main() -> None:
