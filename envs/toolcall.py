@@ -341,9 +341,9 @@ class ToolCallEnv(TurnEnv):
         *Ending*: a message without tool calls is the final message to the user and ends the
         episode (an ``<answer>...</answer>`` block is accepted too; the whole message, tags
         removed, is judged). *Clarifying in text*: while the task withholds a detail the user
-        has not yet given, a message without tool calls whose text ends with ``?`` is a
-        question to the user instead: the scripted reply comes back as a ``user`` message and
-        the episode goes on. The user clarifies once; after that (or when there is nothing to
+        has not yet given, a message without tool calls or answer tags whose text ends with
+        ``?`` is a question to the user instead: the scripted reply comes back as a ``user``
+        message and the episode goes on. The user clarifies once; after that (or when there is nothing to
         clarify) every message without tool calls is final. ``ask_user`` answers any time.
 
     Reward components (default weights in brackets; all reported in ``info["reward_components"]``)
