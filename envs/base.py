@@ -8,7 +8,8 @@ observation that says what was wrong, with ``info["action_valid"] = False``.
 
 A family subclasses :class:`TurnEnv` and implements:
 
-- ``_load_task(options)`` → a task record (draw randomness from ``self.np_random``);
+- ``_load_task(options)`` → a task record (draw randomness from ``self.np_random``), or just set
+  ``self.source`` to a :class:`~turngym.tasks.base.TaskSource` and let the default draw from it;
 - ``_begin(task)`` → the first observation (the task as the agent reads it);
 - ``_episode_tools()`` → the tools of this episode (:class:`turngym.tools.Tool`);
 - ``_on_answer(answer, action)`` and/or ``_on_text(action)`` → an :class:`Outcome`;
@@ -34,15 +35,15 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import gymnasium as gym
+
+from turngym.actions import ParsedAction, ToolCall, parse_action
+from turngym.episode import EpisodeRecorder
 from turngym.rewards.base import RewardContext
 from turngym.rewards.budget import BUDGET_FRACTIONS, budget_tokens
 from turngym.rewards.combinators import RewardNode
 from turngym.rewards.spec import ComponentFactory, build_rewards
-from turngym.tasks.base import Task
-
-from turngym.actions import ParsedAction, ToolCall, parse_action
-from turngym.episode import EpisodeRecorder
 from turngym.spaces import UnicodeText
+from turngym.tasks.base import DIFFICULTIES, SPLITS, Task, TaskSource, check_choice
 from turngym.tokens import TokenCounterSpec, make_token_counter
 from turngym.tools import Tool, ToolError, ToolOutput, validate_arguments
 
@@ -152,8 +153,17 @@ class TurnEnv(gym.Env[str, Any]):
         self._last_obs = ""
 
     # ------------------------------------------------------------------ what a family writes
+    source: TaskSource | None = None  # where `_load_task` draws tasks from, when a family sets it
+
     def _load_task(self, options: dict[str, Any]) -> Task:
-        raise NotImplementedError
+        """The task named by ``task_id``, else one drawn from ``self.source`` with ``self.np_random``."""
+        if self.source is None:
+            raise NotImplementedError(f"{type(self).__name__} sets no task source and does not override _load_task")
+        if "task_id" in options:
+            return self.source.get(options["task_id"])
+        check_choice("difficulty", options.get("difficulty"), DIFFICULTIES)
+        check_choice("split", options.get("split"), SPLITS)
+        return self.source.sample(self.np_random, difficulty=options.get("difficulty"), split=options.get("split"))
 
     def _begin(self, task: Task) -> str:
         raise NotImplementedError

@@ -68,7 +68,7 @@ from turngym.rewards.common import FormatReward, SignalReward, SuccessReward
 from turngym.rewards.length import LengthReward
 from turngym.sandboxes.base import Sandbox
 from turngym.sandboxes.forkserver import ForkServerSandbox
-from turngym.tasks.base import DIFFICULTIES, SPLITS, TaskSource, check_choice
+from turngym.tasks.base import TaskSource
 from turngym.tasks.table import TableTask, TableTaskGenerator, load_tasks
 from turngym.tools import Tool, ToolOutput, tool_from_function
 
@@ -169,13 +169,6 @@ class TableQAEnv(TurnEnv):
         raise ValueError(f"tasks must be None, a path or a TaskSource, got {type(tasks).__name__}")
 
     # ------------------------------------------------------------------ the game
-    def _load_task(self, options: dict[str, Any]) -> TableTask:
-        if "task_id" in options:
-            return self.source.get(options["task_id"])
-        check_choice("difficulty", options.get("difficulty"), DIFFICULTIES)
-        check_choice("split", options.get("split"), SPLITS)
-        return self.source.sample(self.np_random, difficulty=options.get("difficulty"), split=options.get("split"))
-
     def _begin(self, task: TableTask) -> str:
         sandbox = self._ensure_sandbox()
         sandbox.reset()

@@ -464,13 +464,6 @@ class ToolCallEnv(TurnEnv):
         self._episode_tool_list: list[Tool] = []
 
     # ------------------------------------------------------------------ the game
-    def _load_task(self, options: dict[str, Any]) -> ToolTask:
-        if "task_id" in options:
-            return self.source.get(options["task_id"])
-        check_choice("difficulty", options.get("difficulty"), DIFFICULTIES)
-        check_choice("split", options.get("split"), SPLITS)
-        return self.source.sample(self.np_random, difficulty=options.get("difficulty"), split=options.get("split"))
-
     def _begin(self, task: ToolTask) -> str:
         self.mode = task_mode(task)
         self.judgement = None
