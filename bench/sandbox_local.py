@@ -18,7 +18,6 @@ idle interpreter with pandas, numpy and duckdb imported. Targets: cell p50 ≤ 5
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from collections.abc import Callable
 
 import psutil
 
+from turngym.bench._timing import p50, p90, timed
 from turngym.sandboxes.forkserver import ForkServerSandbox, shared_server
 
 CELLS = 500
@@ -35,20 +35,6 @@ SETUP = "import pandas as pd, numpy as np\ndf = pd.DataFrame({'k': np.arange(10_
 GROUPBY = "df.groupby('k').v.sum().to_dict()"
 NAIVE_TRIVIAL = "import pandas; x = 1; print(x + 1)"
 NAIVE_GROUPBY = f"{SETUP}\nprint({GROUPBY})"
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def p50(samples: list[float]) -> float:
-    return statistics.median(samples)
-
-
-def p90(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=10)[-1]
 
 
 def naive_cell(code: str) -> None:
