@@ -48,7 +48,7 @@ progress_console = Console(stderr=True)
 SUITES = ("baselines",)
 DIFFICULTIES = ("easy", "medium", "hard")
 TINY_CHECKPOINT = "tiny-hf"  # under the results folder
-TINY_SAMPLING = {"temperature": 1.0, "max_tokens": 48}
+TINY_SAMPLING = {"temperature": 1.0, "max_tokens": 32}
 # A local model answers a batch of episodes in about the time of one: more in flight pays off.
 DEFAULT_CONCURRENCY = {"hf": 16}
 

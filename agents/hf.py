@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from turngym.agents.chat import ChatAgent
 
 logger = logging.getLogger(__name__)
 _warned_template = False
+ATTENTION_BYTES = 1 << 30  # the most attention-score memory one generate call may need
 
 
 class _Model:
@@ -52,6 +53,7 @@ class _Model:
         self.eos_ids = _stop_ids(self.tokenizer, self.model)
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_ids[0]
         self.max_positions = getattr(self.model.config, "max_position_embeddings", None)
+        self.heads = getattr(self.model.config, "num_attention_heads", 32)
         self.lock = threading.Lock()
 
     def render(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], generation_prompt: bool) -> str:
@@ -65,30 +67,56 @@ class _Model:
     def generate(
         self, prompts: list[list[int]], caps: list[int], sampling: dict[str, Any], seed: int | None
     ) -> list[list[int]]:
-        """Sample one continuation per prompt; each ends at a stop token or its cap."""
-        torch = self.torch
+        """Sample one continuation per prompt; each ends at a stop token or its cap.
+
+        Prompts of similar length are batched together, in batches whose attention scores fit
+        in ``ATTENTION_BYTES`` (a CPU prefill over padded prompts materialises batch × heads ×
+        length² of them).
+        """
         width = max(len(p) for p in prompts)
         if self.max_positions and width + max(caps) > self.max_positions:
             raise ValueError(
                 f"the conversation ({width} tokens) plus a reply would exceed the model's "
                 f"{self.max_positions} positions"
             )
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        replies: dict[int, list[int]] = {}
+        with self.lock, self.torch.inference_mode():
+            if seed is not None:
+                self.torch.manual_seed(seed)
+            for chunk in self._chunks(order, prompts, max(caps)):
+                outs = self._generate([prompts[i] for i in chunk], [caps[i] for i in chunk], sampling)
+                replies.update(zip(chunk, outs))
+        return [replies[i] for i in range(len(prompts))]
+
+    def _chunks(self, order: list[int], prompts: list[list[int]], cap: int) -> Iterator[list[int]]:
+        """Consecutive runs of ``order`` (shortest prompt first) within the attention memory."""
+        chunk: list[int] = []
+        for i in order:
+            scores = (len(chunk) + 1) * self.heads * 4 * (len(prompts[i]) + cap) ** 2  # float32
+            if chunk and scores > ATTENTION_BYTES:
+                yield chunk
+                chunk = []
+            chunk.append(i)
+        if chunk:
+            yield chunk
+
+    def _generate(self, prompts: list[list[int]], caps: list[int], sampling: dict[str, Any]) -> list[list[int]]:
+        torch = self.torch
+        width = max(len(p) for p in prompts)
         ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(prompts), width), dtype=torch.long)
         for row, prompt in enumerate(prompts):  # left padding: every prompt ends at the same column
             ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
             mask[row, width - len(prompt) :] = 1
-        with self.lock, torch.inference_mode():
-            if seed is not None:
-                torch.manual_seed(seed)
-            out = self.model.generate(
-                input_ids=ids.to(self.device),
-                attention_mask=mask.to(self.device),
-                max_new_tokens=max(caps),
-                eos_token_id=self.eos_ids,
-                pad_token_id=self.pad_id,
-                **sampling,
-            )
+        out = self.model.generate(
+            input_ids=ids.to(self.device),
+            attention_mask=mask.to(self.device),
+            max_new_tokens=max(caps),
+            eos_token_id=self.eos_ids,
+            pad_token_id=self.pad_id,
+            **sampling,
+        )
         replies = []
         for row, cap in enumerate(caps):
             new = out[row, width:].tolist()[:cap]

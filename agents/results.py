@@ -270,7 +270,7 @@ def plot_summary(rows: Sequence[SummaryRow], path: str | Path) -> Path:
     x = np.arange(len(groups))
     width = 0.8 / len(agents)
     fig, (ax_success, ax_return) = plt.subplots(
-        2, 1, figsize=(max(6.0, 1.2 * len(groups) * len(agents) + 2), 7), sharex=True
+        2, 1, figsize=(min(14.0, max(6.0, 0.6 * len(groups) * len(agents) + 2)), 7), sharex=True
     )
     for i, agent in enumerate(agents):
         present = [(j, by_key[(agent, *g)]) for j, g in enumerate(groups) if (agent, *g) in by_key]

@@ -118,3 +118,17 @@ def test_turngym_eval_with_a_local_checkpoint(tmp_path, checkpoint):
     for record in records:
         assert record["turns"] == len(record["turn_usage"]) >= 1
         assert record["prompt_tokens"] > 0 and 0 < record["completion_tokens"] <= 16 * record["turns"]
+
+
+def test_generate_splits_batches_to_bound_attention_memory(checkpoint, monkeypatch):
+    import turngym.agents.hf as hf
+
+    model = HFAgent(checkpoint)._model
+    prompts = [model.encode("x" * n) for n in (30, 5, 60, 12)]  # not sorted by length
+    greedy = {"do_sample": False}
+    monkeypatch.setattr(hf, "ATTENTION_BYTES", 1)  # every prompt alone
+    assert [len(c) for c in model._chunks([1, 3, 0, 2], prompts, 8)] == [1, 1, 1, 1]
+    alone = model.generate(prompts, [8, 3, 8, 5], greedy, seed=None)
+    assert alone == [model._generate([p], [cap], greedy)[0] for p, cap in zip(prompts, [8, 3, 8, 5])]
+    monkeypatch.setattr(hf, "ATTENTION_BYTES", 1 << 40)
+    assert [len(c) for c in model._chunks([1, 3, 0, 2], prompts, 8)] == [4]
