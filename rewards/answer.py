@@ -40,7 +40,8 @@ Lists
     commas, commas and "and") and any that matches counts, so ``"Smith, John"`` can still be one
     item. Unordered (the default): the prediction's items and the gold's items must cover each
     other, i.e. they are compared **as sets** (repeats do not matter). ``order_matters=True``:
-    same length and item i matches item i.
+    same length and item i matches item i. A reading of more than :data:`MAX_ITEMS` items never
+    matches, so a flood of guesses costs the verifier nothing.
 A scalar gold also accepts a one-item list (``"[12]"``).
 
 :func:`answer_score` is :func:`verify_answer` as 1.0/0.0, except for unordered list golds, where
@@ -58,6 +59,7 @@ import string
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -69,6 +71,7 @@ NONE_WORDS: frozenset[str] = frozenset(
 TRUE_WORDS: frozenset[str] = frozenset({"true", "yes", "y"})
 FALSE_WORDS: frozenset[str] = frozenset({"false", "no", "n"})
 ABS_TOL = 1e-9
+MAX_ITEMS = 1000  # a predicted list longer than this matches nothing (and costs nothing to reject)
 
 # ---------------------------------------------------------------------------------------------
 # Text
@@ -142,6 +145,7 @@ _NUMBER_RE = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def parse_number(text: str) -> ParsedNumber | None:
     """The number a text writes (``"$1,200"``, ``"12.5%"``, ``"3.5 km"``, ``"-4"``), or None."""
     match = _NUMBER_RE.match(_clean(text))
@@ -186,6 +190,7 @@ _YEAR_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _NUMERIC_DATE_RE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 
 
+@lru_cache(maxsize=4096)
 def parse_date(text: str) -> dt.datetime | None:
     """The date (and time) a text names, or None; month first for ``01/05/2023`` (US order)."""
     text = _clean(text)
@@ -354,7 +359,7 @@ def _cover(pred_items: Sequence[str], gold_items: Sequence[Any], rel_tol: float)
 def _list_readings(predicted: str) -> Iterable[list[str]]:
     if is_none_word(predicted):
         return []
-    return split_list(predicted)
+    return [items for items in split_list(predicted) if len(items) <= MAX_ITEMS]
 
 
 # ---------------------------------------------------------------------------------------------
