@@ -406,7 +406,7 @@ def inventory(rng: np.random.Generator, n: int, pools: NamePools) -> TableSet:
             "warehouse": rng.choice(warehouses["warehouse"].to_numpy(), n),
             "quantity": rng.integers(0, 500, n),
             "unit": rng.choice(["pcs", "kg", "l", "box"], n, p=[0.5, 0.2, 0.1, 0.2]),
-            "unit_cost_usd": _money(rng, 0.5, 250, n),
+            "unit_cost_usd": _with_missing(rng, _money(rng, 0.5, 250, n), 0.05),
             "stock_value_usd": 0.0,
             "supplier": rng.choice(["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne"], n),
             "last_restock": _dates(rng, n, span_days=400),
