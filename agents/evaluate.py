@@ -187,12 +187,16 @@ def eval_command(
     log_level: str = typer.Option("warning", help="debug, info, warning or error."),
 ) -> None:
     """Evaluate an agent (or the baselines suite) on envs: JSONL results, a summary table, a plot."""
+    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise typer.BadParameter("must be debug, info, warning or error", param_hint="--log-level")
     _setup_logging(log_level)
     if backend not in ("local", "ray"):
         raise typer.BadParameter("must be 'local' or 'ray'", param_hint="--backend")
     if suite is not None and suite not in SUITES:
         raise typer.BadParameter(f"unknown suite {suite!r}; known: {', '.join(SUITES)}", param_hint="--suite")
     env_ids = [resolve_env_id(e) for e in env or []]
+    if suite is not None and (agent != "random" or model or base_url):
+        raise typer.BadParameter("a suite runs its own agents: drop --agent/--model/--base-url", param_hint="--suite")
     if suite == "baselines":
         env_ids = env_ids or [entry.id for entry in registration.ENVS]
         if not env_ids:

@@ -206,6 +206,10 @@ def test_cli_errors_are_clear():
     assert result.exit_code == 2 and "--env" in result.output
     result = runner.invoke(app, ["eval", "--env", ENV, "--backend", "mpi"])
     assert result.exit_code == 2 and "'local' or 'ray'" in result.output
+    result = runner.invoke(app, ["eval", "--suite", "baselines", "--agent", "openai"])
+    assert result.exit_code == 2 and "runs its own agents" in result.output
+    result = runner.invoke(app, ["eval", "--suite", "nightly"])
+    assert result.exit_code == 2 and "unknown suite 'nightly'" in result.output
 
 
 def test_failed_episodes_are_not_recorded_and_fail_the_run(tmp_path):
