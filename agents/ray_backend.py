@@ -25,7 +25,7 @@ import gymnasium as gym
 from gymnasium.envs.registration import EnvSpec
 
 from turngym.agents.oracles import FactorySpec, install_oracles, registered_oracles
-from turngym.agents.runner import Episode, EpisodeJob, OnFailure, OnRecord, _Players
+from turngym.agents.runner import Episode, EpisodeJob, OnFailure, OnRecord, Players
 from turngym.agents.spec import AgentSpec
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class EpisodeWorker:
         for env_spec in env_specs.values():
             gym.registry.setdefault(env_spec.id, env_spec)  # what gym.register does, given a spec
         install_oracles(oracles)
-        self.players = _Players(spec.build())
+        self.players = Players(spec.build())
 
     def run(self, job: EpisodeJob) -> tuple[EpisodeJob, dict[str, Any] | None, str | None]:
         """(job, record, None) or (job, None, the error with its traceback)."""

@@ -14,8 +14,9 @@ Two schedules, picked by the agent:
   turn, one :meth:`~turngym.agents.base.Agent.act_batch` call answers all episodes in flight,
   and a finished episode's slot takes the next job at once.
 
-Seeds fix everything: the env is reset with the job's seed and the agent with a seed derived from
-(seed, sample), so results do not depend on the schedule (local, threads or Ray).
+Seeds fix the episodes: the env is reset with the job's seed and the agent with a seed derived
+from (seed, sample), so results do not depend on the schedule (local, threads or Ray) — except
+for a local model that samples, whose draws also depend on which episodes share its batch.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ OnRecord = Callable[[dict[str, Any]], None]
 OnFailure = Callable[[EpisodeJob, BaseException], None]
 
 
-class _Players:
+class Players:
     """The envs (one per env id) and agent forks one thread or slot plays with."""
 
     def __init__(self, prototype: Agent):
@@ -217,12 +218,12 @@ def run_threads(
     prototype: Agent, jobs: Sequence[EpisodeJob], *, concurrency: int, on_record: OnRecord, on_failure: OnFailure
 ) -> None:
     local = threading.local()
-    all_players: list[_Players] = []
+    all_players: list[Players] = []
     lock = threading.Lock()
 
     def play(job: EpisodeJob) -> None:
         if not hasattr(local, "players"):
-            local.players = _Players(prototype)
+            local.players = Players(prototype)
             with lock:
                 all_players.append(local.players)
         try:
@@ -248,7 +249,7 @@ def run_batched(
     prototype: Agent, jobs: Sequence[EpisodeJob], *, concurrency: int, on_record: OnRecord, on_failure: OnFailure
 ) -> None:
     pending = list(reversed(jobs))  # pop() takes them in order
-    slots: list[_Players] = [_Players(prototype) for _ in range(min(concurrency, len(jobs)))]
+    slots: list[Players] = [Players(prototype) for _ in range(min(concurrency, len(jobs)))]
     active: dict[int, Episode] = {}
     try:
         while pending or active:
