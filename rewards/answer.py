@@ -295,10 +295,40 @@ def _matches_gold_text(pred: str, gold: str, *, rel_tol: float) -> bool:
         pred_dt = parse_date(pred)
         return pred_dt is not None and dates_match(pred_dt, gold_dt)
     gold_num = parse_number(gold)
-    if gold_num is not None:
+    if gold_num is not None and _units_compatible(pred, gold):
         pred_num = parse_number(pred)
         return pred_num is not None and numbers_match(pred_num, gold_num, rel_tol=rel_tol, gold_is_text=True)
     return False
+
+
+# Words that may follow a number as its unit. A gold text like "7 Eleven" or "3 Musketeers" is a
+# name, not a quantity: without this list "7" would match it.
+KNOWN_UNITS = frozenset(
+    """kg g mg lb lbs oz t ton tonne km m cm mm mi mile ft feet foot in inch yd yard l ml gal gallon
+    s sec second min minute h hr hour day week month year yr c f k ° °c °f degree kph mph kmh km/h m/s
+    w kw mw kwh v a mb gb tb kb usd eur gbp jpy inr dollar euro pound yen point pt goal run game win
+    loss match unit item piece pcs people person passenger employee seat order visitor""".split()
+)
+
+
+def _unit(text: str) -> str | None:
+    match = _NUMBER_RE.match(_clean(text))
+    unit = match["unit"] if match else None
+    return unit.lower().rstrip(".") if unit else None
+
+
+def _singular(unit: str) -> str:
+    return unit[:-1] if len(unit) > 2 and unit.endswith("s") else unit
+
+
+def _units_compatible(pred: str, gold: str) -> bool:
+    """A gold number's unit must be a real unit, and a predicted unit must be the same one."""
+    gold_unit, pred_unit = _unit(gold), _unit(pred)
+    if gold_unit is None:
+        return True
+    if gold_unit not in KNOWN_UNITS and _singular(gold_unit) not in KNOWN_UNITS:
+        return False
+    return pred_unit is None or _singular(pred_unit) == _singular(gold_unit)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -315,3 +315,18 @@ def test_a_flood_of_items_matches_nothing():
     flood = ", ".join(["a", "b"] * 600)
     assert not verify_answer(flood, ["a", "b"])
     assert verify_answer(", ".join(["a", "b"] * 20), ["a", "b"])
+
+
+@pytest.mark.parametrize(
+    "predicted,gold,expected",
+    [
+        ("7", "7 Eleven", False),  # a name that starts with a number is not a quantity
+        ("7 Up", "7 Eleven", False),
+        ("7 Eleven", "7 Eleven", True),
+        ("12 km", "12 kg", False),  # a stated unit must be the gold's unit
+        ("12", "12 kg", True),
+        ("12 kgs", "12 kg", True),
+    ],
+)
+def test_units_must_be_real_units_and_agree(predicted, gold, expected):
+    assert verify_answer(predicted, gold) is expected
