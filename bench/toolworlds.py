@@ -22,9 +22,9 @@ from pathlib import Path
 
 import jsonschema
 import numpy as np
+
 from turngym.tasks.toolworlds import ToolTaskGenerator
 from turngym.tasks.toolworlds import world as world_module
-
 from turngym.tools import tool_from_function
 
 

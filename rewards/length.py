@@ -18,6 +18,7 @@ from collections import defaultdict, deque
 from collections.abc import Mapping
 
 import numpy as np
+
 from turngym.rewards.base import RewardComponent, RewardContext
 
 MODES = ("step", "penalty", "hybrid")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium as gym
+
 from turngym.rewards.base import RewardComponent, RewardContext, as_component
 
 RefSpec = Sequence[float] | Callable[[RewardContext], Sequence[float]]

@@ -94,7 +94,7 @@ class Sandbox(abc.ABC):
         """The working directory as seen from inside the sandbox."""
         raise NotImplementedError
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:

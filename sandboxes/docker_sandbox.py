@@ -292,8 +292,10 @@ class WarmPool:
         reap_stale(self._client)
         self._ready: queue.SimpleQueue[ShellContainer | BaseException] = queue.SimpleQueue()
         self._closed = threading.Event()
-        self._starter = ThreadPoolExecutor(1, thread_name_prefix="turngym-pool-start")
-        self._remover = ThreadPoolExecutor(1, thread_name_prefix="turngym-pool-remove")
+        # Starts run in parallel (up to 4): back-to-back resets drain the pool, and the engine
+        # starts several containers at once faster than one after another.
+        self._starter = ThreadPoolExecutor(max(1, min(size, 4)), thread_name_prefix="turngym-pool-start")
+        self._remover = ThreadPoolExecutor(2, thread_name_prefix="turngym-pool-remove")
         # The finalizer holds no reference to self, so a forgotten pool is still cleaned up.
         self._finalizer = weakref.finalize(
             self, _shutdown_pool, self._closed, self._ready, self._starter, self._remover

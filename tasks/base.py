@@ -9,8 +9,9 @@ so ``get(task_id)`` can rebuild any task it ever sampled.
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Iterable, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 

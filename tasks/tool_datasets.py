@@ -33,7 +33,6 @@ from typing import Any, Literal
 
 from turngym.rewards.toolrl import ast_match, correctness_reward
 from turngym.tasks.toolworlds.task import ToolTask
-
 from turngym.tools import Tool
 
 log = logging.getLogger(__name__)

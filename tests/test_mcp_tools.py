@@ -7,8 +7,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from turngym.tasks.mcp_tools import MCPServerError, MCPToolSource
 
+from turngym.tasks.mcp_tools import MCPServerError, MCPToolSource
 from turngym.tools import ToolError, validate_arguments
 
 SERVER = str(Path(__file__).parent / "fixtures" / "tools" / "mcp_notes_server.py")

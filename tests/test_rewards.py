@@ -6,6 +6,8 @@ import math
 
 import gymnasium as gym
 import pytest
+
+from turngym.actions import parse_action
 from turngym.rewards.base import RewardContext, RewardError, component
 from turngym.rewards.budget import BudgetReward, ThinkSkipReward, budget_tokens
 from turngym.rewards.combinators import (
@@ -23,8 +25,6 @@ from turngym.rewards.length import LengthReward
 from turngym.rewards.par import PARRewardWrapper, PARSigmoid, par_sigmoid
 from turngym.rewards.shaping import PotentialShaping
 from turngym.rewards.spec import build_rewards
-
-from turngym.actions import parse_action
 
 
 def ctx(**kw) -> RewardContext:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from turngym.tasks.base import DatasetSource
 from turngym.tasks.tool_datasets import (
     DatasetFormatError,
@@ -18,7 +19,6 @@ from turngym.tasks.tool_datasets import (
     parse_call_list,
     score_calls,
 )
-
 from turngym.tools import validate_arguments
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tools"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from turngym.actions import ToolCall
 from turngym.rewards.toolrl import (
     ResponseFormat,
     ast_match,
@@ -16,8 +18,6 @@ from turngym.rewards.toolrl import (
     standardize_string,
     toolrl_reward,
 )
-
-from turngym.actions import ToolCall
 
 
 def c(name, **arguments):

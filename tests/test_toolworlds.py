@@ -8,10 +8,10 @@ from statistics import mean
 
 import numpy as np
 import pytest
+
 from turngym.tasks.base import TaskNotFound
 from turngym.tasks.toolworlds import WORLD_TYPES, ToolTask, ToolTaskGenerator, answer_matches, says_impossible
 from turngym.tasks.toolworlds.task import NOTHING_TO_ADD
-
 from turngym.tools import ToolError
 
 WORLDS = sorted(WORLD_TYPES)

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from turngym.actions import ParsedAction
 from turngym.envs.base import Outcome, TurnEnv
 from turngym.tasks.base import Task
-
-from turngym.actions import ParsedAction
 from turngym.tools import Tool, tool_from_function
 
 

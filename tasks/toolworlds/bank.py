@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+
 from turngym.tasks.toolworlds.scenario import Predicate, Scenario, ask, call
 from turngym.tasks.toolworlds.world import ToolWorld, cents, dollars, money, next_id, people, pick, require
-
 from turngym.tools import ToolError
 
 MEMOS = ("rent", "groceries", "salary", "utilities", "gym", "refund", "insurance", "travel")

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
 from turngym.tasks.base import DIFFICULTIES, SPLITS, TaskNotFound, TaskSource, check_choice
 from turngym.tasks.toolworlds import agenda, bank, shop, workspace
 from turngym.tasks.toolworlds.scenario import Scenario

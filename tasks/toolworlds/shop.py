@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+
 from turngym.tasks.toolworlds.scenario import Predicate, Scenario, ask, call
 from turngym.tasks.toolworlds.world import ToolWorld, dollars, email_of, next_id, people, pick, require
-
 from turngym.tools import ToolError
 
 COLOURS = ("Blue", "Red", "Green", "Black", "White")

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from turngym.tasks.base import Task
 from turngym.tasks.toolworlds.agenda import AgendaWorld
 from turngym.tasks.toolworlds.bank import BankWorld
@@ -34,7 +35,6 @@ from turngym.tasks.toolworlds.scenario import Predicate, answer_matches, says_im
 from turngym.tasks.toolworlds.shop import ShopWorld
 from turngym.tasks.toolworlds.workspace import WorkspaceWorld
 from turngym.tasks.toolworlds.world import ToolWorld, WorldSet
-
 from turngym.tools import Tool
 
 WORLD_TYPES: dict[str, type[ToolWorld]] = {cls.name: cls for cls in (BankWorld, ShopWorld, AgendaWorld, WorkspaceWorld)}

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+
 from turngym.tasks.toolworlds.scenario import Predicate, Scenario, ask, call
 from turngym.tasks.toolworlds.world import ToolWorld, next_id, pick, require
-
 from turngym.tools import ToolError
 
 QUARTERS = ("q1", "q2", "q3", "q4")
