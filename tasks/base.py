@@ -9,8 +9,10 @@ so ``get(task_id)`` can rebuild any task it ever sampled.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -92,3 +94,22 @@ def check_choice(name: str, value: str | None, allowed: Sequence[str]) -> None:
     """Raise a clear error for a difficulty/split that does not exist."""
     if value is not None and value not in allowed:
         raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+
+
+class DatasetFormatError(ValueError):
+    """A dataset record does not have the shape its format promises (file, line and problem said)."""
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, record) for each non-blank line; a clear error for a line that is not a JSON object."""
+    with path.open(encoding="utf-8") as lines:
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DatasetFormatError(f"{path}:{n}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
+            if not isinstance(record, dict):
+                raise DatasetFormatError(f"{path}:{n}: expected a JSON object, got {type(record).__name__}")
+            yield n, record

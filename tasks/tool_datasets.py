@@ -32,16 +32,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from turngym.rewards.toolrl import ast_match, correctness_reward
+from turngym.tasks.base import DatasetFormatError, read_jsonl
 from turngym.tasks.toolworlds.task import ToolTask
 from turngym.tools import Tool
 
 log = logging.getLogger(__name__)
 
 OnError = Literal["raise", "skip"]
-
-
-class DatasetFormatError(ValueError):
-    """A record does not have the shape its benchmark's format promises."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,13 +181,7 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
     if text.lstrip().startswith("["):
         records = json.loads(text)
     else:
-        records = []
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise DatasetFormatError(f"{path}:{n}: not JSON: {exc}") from exc
+        return [record for _, record in read_jsonl(path)]
     if not all(isinstance(r, dict) for r in records):
         raise DatasetFormatError(f"{path}: every record must be a JSON object")
     return records

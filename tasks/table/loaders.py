@@ -30,43 +30,19 @@ import keyword
 import logging
 import re
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from turngym.tasks.base import DIFFICULTIES, SPLITS, DatasetSource
+from turngym.tasks.base import DIFFICULTIES, SPLITS, DatasetFormatError, DatasetSource, read_jsonl
 from turngym.tasks.table.gold import GoldError, run_sql
 from turngym.tasks.table.task import TableTask, answer_type_of, decode_answer, table_from_dict
 
 log = logging.getLogger(__name__)
 
 FORMATS: tuple[str, ...] = ("auto", "turngym", "wikitq", "wikisql", "tablebench", "spider")
-
-
-class DatasetFormatError(ValueError):
-    """A record does not have the shape its dataset format promises."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Shared reading helpers
-
-
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, record) for each non-blank line; a clear error for a line that is not a JSON object."""
-    with path.open(encoding="utf-8") as lines:
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetFormatError(f"{path}:{n}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
-            if not isinstance(record, dict):
-                raise DatasetFormatError(f"{path}:{n}: expected a JSON object, got {type(record).__name__}")
-            yield n, record
 
 
 def require(record: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
