@@ -64,7 +64,8 @@ class SignalReward(RewardComponent):
         self.outcome = outcome
 
     def score(self, ctx: RewardContext) -> float:
-        return self.scale * float(ctx.signals.get(self.signal, 0.0))
+        value = float(ctx.signals.get(self.signal, 0.0))
+        return self.scale * value if value else 0.0  # no signal reads 0.0, never -0.0
 
 
 class PenaltyFactor(RewardComponent):
