@@ -222,6 +222,10 @@ def build_root(new_root: Path, workdir: Path, readonly_paths: Iterable[str], lim
     """
     mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing below leaks back to the host
     mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m")
+    # The private /tmp first: a venv or a working directory that lives under the host's /tmp is
+    # bound on top of it below, not hidden by it.
+    (new_root / "tmp").mkdir(exist_ok=True)
+    mount("tmpfs", new_root / "tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={limits.tmp_bytes}")
     readonly = MS_RDONLY | MS_NOSUID | MS_NODEV
     wanted = list(SYSTEM_DIRS) + list(readonly_paths)
     for link in (p for p in wanted if os.path.islink(p)):  # /bin -> usr/bin stays a link
@@ -239,8 +243,6 @@ def build_root(new_root: Path, workdir: Path, readonly_paths: Iterable[str], lim
     _build_dev(new_root / "dev")
     (new_root / "proc").mkdir(exist_ok=True)
     mount("proc", new_root / "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    (new_root / "tmp").mkdir(exist_ok=True)
-    mount("tmpfs", new_root / "tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={limits.tmp_bytes}")
     inner = new_root / str(workdir).lstrip("/")
     inner.mkdir(parents=True, exist_ok=True)
     _bind(workdir, inner, MS_NOSUID | MS_NODEV)

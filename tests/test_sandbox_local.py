@@ -591,3 +591,11 @@ def test_reward_code_runs_in_a_fresh_child_each_time():
 def test_reward_context_must_be_json():
     with pytest.raises(TypeError, match="JSON"):
         run_reward_code("def reward(ctx):\n    return 1", {"obj": object()})
+
+
+def test_modules_not_preloaded_still_import_in_the_child():
+    """Lazy imports read the venv from inside the child's root (also when the venv lives under /tmp)."""
+    with ForkServerSandbox() as sandbox:
+        result = sandbox.run("import jsonschema, email.mime.text, pandas.io.formats.string; jsonschema.__name__")
+        assert result.ok, result.render()
+        assert result.value == "'jsonschema'"
