@@ -40,7 +40,7 @@ from turngym.actions import ParsedAction, ToolCall, parse_action
 from turngym.episode import EpisodeRecorder
 from turngym.rewards.base import RewardContext
 from turngym.rewards.budget import BUDGET_FRACTIONS, budget_tokens
-from turngym.rewards.combinators import RewardNode
+from turngym.rewards.combinators import RewardEvent, RewardNode
 from turngym.rewards.spec import ComponentFactory, build_rewards
 from turngym.spaces import UnicodeText
 from turngym.tasks.base import DIFFICULTIES, SPLITS, Task, TaskSource, check_choice
@@ -248,35 +248,10 @@ class TurnEnv(gym.Env[str, Any]):
         episode_tokens = self.recorder.assistant_tokens + tokens
         if not terminated:
             truncated, end_reason = self._truncation(episode_tokens)
-        prev_state, self._state = self._state, self.reward_state()
-        signals = _merge_signals([r.signals for r in results] + [outcome.signals])
-        ctx = RewardContext(
-            task=self.task,
-            action=parsed,
-            observation=outcome.feedback or "",
-            turn=turn,
-            done=terminated or truncated,
-            terminated=terminated,
-            success=outcome.success if outcome.success is not None or not (terminated or truncated) else False,
-            valid=outcome.valid,
-            tokens=tokens,
-            episode_tokens=episode_tokens,
-            difficulty=self.task.difficulty,
-            state=self._state,
-            prev_state=prev_state,
-            signals=signals,
-            options=self._options,
-            history=self.recorder.turns,
-        )
-        values = {c.name: c(ctx) for c in self._components}
-        self._values.append(values)
-        events = self.rewards.events(self._values, ctx.done)
-        stop = [e for e in events if e.kind == "terminate"]
-        if stop and not ctx.done:  # a combinator ended the episode (e.g. a CaRL infraction)
-            terminated, end_reason = True, f"reward:{stop[0].source}"
-            ctx.done = ctx.terminated = True
-            ctx.success = bool(outcome.success)
-            values.update({c.name: c(ctx) for c in self._components if c.outcome})
+        ctx = self._reward_context(parsed, outcome, results, turn, tokens, episode_tokens, terminated, truncated)
+        values, events, stopped_by = self._score(ctx, outcome)
+        if stopped_by:  # a combinator ended the episode (e.g. a CaRL infraction)
+            terminated, end_reason = True, f"reward:{stopped_by}"
         done = terminated or truncated
         credit = self.rewards.credit(self._values, done)
         # This turn's credit plus whatever earlier turns gained since (deferred rewards).
@@ -361,6 +336,52 @@ class TurnEnv(gym.Env[str, Any]):
         elif self._options.get("think") is True:
             parts.append("Reason step by step inside <think>...</think> before acting.")
         return "\n\n".join(p for p in parts if p)
+
+    def _reward_context(
+        self,
+        parsed: ParsedAction,
+        outcome: Outcome,
+        results: list[ToolResult],
+        turn: int,
+        tokens: int,
+        episode_tokens: int,
+        terminated: bool,
+        truncated: bool,
+    ) -> RewardContext:
+        """What the reward components of this turn may look at."""
+        prev_state, self._state = self._state, self.reward_state()
+        done = terminated or truncated
+        return RewardContext(
+            task=self.task,
+            action=parsed,
+            observation=outcome.feedback or "",
+            turn=turn,
+            done=done,
+            terminated=terminated,
+            success=outcome.success if outcome.success is not None or not done else False,
+            valid=outcome.valid,
+            tokens=tokens,
+            episode_tokens=episode_tokens,
+            difficulty=self.task.difficulty,
+            state=self._state,
+            prev_state=prev_state,
+            signals=_merge_signals([r.signals for r in results] + [outcome.signals]),
+            options=self._options,
+            history=self.recorder.turns,
+        )
+
+    def _score(self, ctx: RewardContext, outcome: Outcome) -> tuple[dict[str, float], list[RewardEvent], str | None]:
+        """Every component's value this turn, the reward tree's events, and who stopped the episode."""
+        values = {c.name: c(ctx) for c in self._components}
+        self._values.append(values)
+        events = self.rewards.events(self._values, ctx.done)
+        stop = [e for e in events if e.kind == "terminate"]
+        if not stop or ctx.done:
+            return values, events, None
+        ctx.done = ctx.terminated = True
+        ctx.success = bool(outcome.success)
+        values.update({c.name: c(ctx) for c in self._components if c.outcome})  # the episode ends here
+        return values, events, stop[0].source
 
     def _count_action_tokens(self, parsed: ParsedAction) -> int:
         tokens = self.token_counter(parsed.text)
