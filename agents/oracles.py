@@ -1,9 +1,10 @@
-"""Where env families register their scripted experts (oracles), by family name.
+"""Where env families' scripted experts (oracles) are found, by family name.
 
-A family writes, next to its env (so ``gymnasium.make`` imports it)::
+turngym's own families are listed in :data:`BUILTIN_ORACLES` (so envs never import agents);
+a family defined elsewhere registers its own::
 
     from turngym.agents.oracles import register_oracle
-    register_oracle("tableqa", TableQAOracle)          # or "turngym.envs.tableqa_oracle:TableQAOracle"
+    register_oracle("myfamily", MyOracle)          # or "my_pkg.oracles:MyOracle"
 
 A factory takes the env's unwrapped instance (after ``reset``, so it can read the task) and
 returns an object with ``act(observation: str, info: dict) -> action``. It may be given as a
@@ -30,7 +31,13 @@ class Oracle(Protocol):
 OracleFactory = Callable[[Any], Oracle]
 FactorySpec = str | OracleFactory
 
-_REGISTRY: dict[str, FactorySpec] = {}
+# turngym's families, by "module:attribute" so nothing is imported until an oracle is used.
+BUILTIN_ORACLES: dict[str, FactorySpec] = {
+    "table": "turngym.agents.table_oracle:TableQAOracle",
+    "toolcall": "turngym.agents.toolcall_oracle:ToolCallOracle",
+}
+
+_REGISTRY: dict[str, FactorySpec] = dict(BUILTIN_ORACLES)
 
 
 def register_oracle(family: str, factory: FactorySpec) -> None:
@@ -59,7 +66,7 @@ def get_oracle(family: str) -> OracleFactory:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise LookupError(
             f"no oracle registered for env family {family!r} (registered: {known}); a family "
-            "registers one with turngym.agents.oracles.register_oracle in a module its env imports"
+            "registers one with turngym.agents.oracles.register_oracle"
         ) from None
     if isinstance(spec, str):
         module, _, attribute = spec.partition(":")

@@ -8,7 +8,7 @@ sandbox, table loading or verifier shows up as a lost episode. Dataset tasks tha
 program (WikiTableQuestions, TableBench) are answered from the record's gold answer, and the
 oracle says so in its reasoning text.
 
-Registered for the ``table`` family by :mod:`turngym.envs.table_qa`.
+Listed for the ``table`` family in :data:`turngym.agents.oracles.BUILTIN_ORACLES`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ impossible. Clarifying questions go through the ``ask_user`` call of the gold tu
 ask). Dataset tasks: one action with all the gold calls, or a plain-text reply when the right
 response calls nothing (BFCL irrelevance).
 
-Registered for the ``toolcall`` family by :mod:`turngym.envs.toolcall`; the factory is the class
+Listed for the ``toolcall`` family in :data:`turngym.agents.oracles.BUILTIN_ORACLES`; the factory is the class
 itself, called with the env's unwrapped instance after ``reset``.
 """
 

@@ -60,7 +60,6 @@ from typing import Any
 import pandas as pd
 
 from turngym.actions import ParsedAction
-from turngym.agents.oracles import register_oracle
 from turngym.envs.base import Outcome, TurnEnv
 from turngym.rewards.answer import verify_answer
 from turngym.rewards.combinators import Gated, WeightedSum
@@ -233,6 +232,3 @@ class TableQAEnv(TurnEnv):
         if self._sandbox is None:
             self._sandbox = ForkServerSandbox(timeout=self.code_timeout)
         return self._sandbox
-
-
-register_oracle(TableQAEnv.family, "turngym.agents.table_oracle:TableQAOracle")

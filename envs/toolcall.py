@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from turngym.actions import ParsedAction, ToolCall
-from turngym.agents.oracles import register_oracle
 from turngym.envs.base import Outcome, ToolResult, TurnEnv
 from turngym.rewards.base import FunctionComponent, RewardComponent, RewardContext
 from turngym.rewards.combinators import Gated, WeightedSum
@@ -747,6 +746,3 @@ def _render(message: Mapping[str, Any]) -> str:
         calls = ", ".join(f"{c['function']['name']}({c['function']['arguments']})" for c in message["tool_calls"])
         return f"[{role}] called {calls}"
     return f"[{role}] {message.get('content') or ''}"
-
-
-register_oracle(ToolCallEnv.family, "turngym.agents.toolcall_oracle:ToolCallOracle")
