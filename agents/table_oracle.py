@@ -65,6 +65,18 @@ class TableQAOracle:
 
     @staticmethod
     def _sql_program(task: Any) -> str:
-        """A list answer is the query's first column, any other answer its single value."""
-        pick = "__frame.iloc[:, 0].tolist()" if task.answer_type == "list" else "__frame.iloc[0, 0]"
-        return f"__frame = con.sql({task.gold_sql!r}).df()\nanswer = {pick}"
+        """Run the gold SQL in its own dialect. A list answer is the result's first column (the
+        gold convention), or for Spider every cell row by row (its loader flattens multi-column
+        results); any other answer is the single value."""
+        if task.meta.get("sql_dialect") == "sqlite":  # Spider: SQLite SQL over the same tables
+            query = (
+                "import sqlite3\n__db = sqlite3.connect(':memory:')\n"
+                f"for __name in {list(task.tables)!r}:\n    globals()[__name].to_sql(__name, __db, index=False)\n"
+                f"__frame = pd.read_sql_query({task.gold_sql!r}, __db)"
+            )
+            cells = "__frame.values.ravel().tolist()"
+        else:
+            query = f"__frame = con.sql({task.gold_sql!r}).df()"
+            cells = "__frame.iloc[:, 0].tolist()"
+        pick = cells if task.answer_type == "list" else "__frame.iloc[0, 0]"
+        return f"{query}\nanswer = {pick}"

@@ -211,3 +211,25 @@ def test_fuzz_malformed_actions(env, action):
         env.reset(seed=0)
     obs, reward, terminated, truncated, info = env.step(action)
     assert env.observation_space.contains(obs) and isinstance(reward, float)
+
+
+def test_oracle_wins_spider_tasks_in_their_sqlite_dialect(tmp_path):
+    import shutil
+    import sqlite3
+    from pathlib import Path
+
+    from turngym.tasks.table.loaders import load_spider
+
+    root = tmp_path / "spider"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "table" / "spider", root)
+    db = root / "database" / "concert_singer"
+    with sqlite3.connect(db / "concert_singer.sqlite") as con:
+        con.executescript((db / "schema.sql").read_text())
+    source = load_spider(root, multi_column="flatten")
+    env = gym.make(ENV_ID, tasks=source)
+    try:
+        for task in source.tasks:
+            info = play_oracle(env, options={"task_id": task.id})
+            assert info["success"], (task.id, info["episode"]["messages"][-3:])
+    finally:
+        env.close()
