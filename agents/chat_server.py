@@ -7,7 +7,8 @@ benchmarks start one on port 0 in a background thread and point an agent at ``se
 The ``responder`` gets the decoded request body (``model``, ``messages``, ``tools``,
 ``max_tokens``...) and returns an assistant message dict (``content`` and maybe ``tool_calls``).
 ``native_tools=False`` imitates a server without tool calling: a request carrying ``tools`` gets
-the HTTP 400 such servers send. ``delay`` seconds are slept per request, like a model's latency.
+the HTTP 400 such servers send; ``token_param="max_completion_tokens"`` imitates OpenAI's
+reasoning models, which answer ``max_tokens`` with a 400. ``delay`` seconds are slept per request, like a model's latency.
 Every request body is kept in ``server.requests`` (in arrival order).
 """
 
@@ -37,12 +38,13 @@ class ScriptedChatServer:
         responder: Responder,
         *,
         native_tools: bool = True,
+        token_param: str = "max_tokens",
         delay: float = 0.0,
         model: str = "scripted",
         keep_requests: bool = True,
     ):
         self.responder, self.native_tools, self.delay, self.model = responder, native_tools, delay, model
-        self.keep_requests = keep_requests
+        self.keep_requests, self.token_param = keep_requests, token_param
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._ids = itertools.count()
@@ -83,6 +85,11 @@ class ScriptedChatServer:
             return 400, _error("'messages' must be a non-empty list")
         if body.get("tools") and not self.native_tools:
             return 400, _error('"auto" tool choice is not supported by this server (no tool-call parser)')
+        if self.token_param == "max_completion_tokens" and "max_tokens" in body:
+            return 400, _error(
+                "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead."
+            )
         if self.keep_requests:
             with self._lock:
                 self.requests.append(body)

@@ -52,6 +52,18 @@ class _ToolSupport:
                 logger.warning("the server rejected native tools (%s): using text tool calls", reason)
                 self.mode = "text"
 
+    # The length cap's name: OpenAI's reasoning models reject ``max_tokens`` and want
+    # ``max_completion_tokens``; learnt from the first 400 that says so, like the tool mode.
+    token_param: str = "max_tokens"
+
+    def wants_completion_tokens(self, message: str) -> bool:
+        with self.lock:
+            if self.token_param == "max_tokens" and "max_completion_tokens" in message:
+                logger.warning("the server wants max_completion_tokens instead of max_tokens: switching")
+                self.token_param = "max_completion_tokens"
+                return True
+            return self.token_param == "max_completion_tokens"
+
 
 class ReActAgent(ChatAgent):
     """A chat model behind an OpenAI-compatible endpoint (see the module docstring)."""
@@ -94,6 +106,8 @@ class ReActAgent(ChatAgent):
         try:
             response = self._request()
         except openai.BadRequestError as exc:
+            if self._support.token_param == "max_tokens" and self._support.wants_completion_tokens(str(exc.message)):
+                return self._complete()
             first_turn = self.conversation.assistant_turns == 0
             if not (self._support.may_fall_back and self.conversation.tools and first_turn):
                 raise
@@ -110,7 +124,7 @@ class ReActAgent(ChatAgent):
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": conversation.messages,
-            "max_tokens": self.cap,
+            self._support.token_param: self.cap,
             "temperature": self.temperature,
         }
         if self.top_p is not None:

@@ -116,3 +116,12 @@ def test_turngym_eval_with_an_openai_endpoint(tmp_path):
     assert served == 12 * 3
     assert all(r["prompt_tokens"] > 0 and r["completion_tokens"] > 0 and len(r["turn_usage"]) == 3 for r in records)
     assert "openai:arith-solver" in proc.stdout and "@2 1.00" in proc.stdout
+
+
+def test_a_server_that_wants_max_completion_tokens_is_followed():
+    with arith_server(token_param="max_completion_tokens") as server:
+        agent = ReActAgent("arith-solver", base_url=server.base_url)
+        episode = play(gym.make(ENV), agent, seed=2)
+        requests = list(server.requests)
+    assert episode["success"]
+    assert requests and all("max_tokens" not in r and r["max_completion_tokens"] > 0 for r in requests)
