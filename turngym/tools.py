@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import copy
 import inspect
+import json
 import re
 import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Literal, Union
 
 import jsonschema
@@ -58,10 +59,9 @@ class Tool:
             raise ValueError(
                 f"tool {self.name!r}: parameters must be a JSON schema of type 'object', got {self.parameters!r}"
             )
-        try:
-            jsonschema.Draft202012Validator.check_schema(self.parameters)
-        except jsonschema.SchemaError as exc:
-            raise ValueError(f"tool {self.name!r}: parameters are not a valid JSON schema: {exc.message}") from exc
+        problem = _schema_problem(json.dumps(self.parameters, sort_keys=True, default=repr))
+        if problem is not None:
+            raise ValueError(f"tool {self.name!r}: parameters are not a valid JSON schema: {problem}")
 
     def openai_schema(self) -> dict[str, Any]:
         """The tool as the OpenAI chat API (and most chat templates) expects it."""
@@ -86,6 +86,20 @@ class Tool:
     @cached_property
     def validator(self) -> jsonschema.Draft202012Validator:
         return jsonschema.Draft202012Validator(self.parameters)
+
+
+@lru_cache(maxsize=4096)
+def _schema_problem(schema_json: str) -> str | None:
+    """Check a schema against the JSON Schema meta-schema once per distinct schema.
+
+    The check costs ~1 ms, and envs that declare their tools per episode would pay it on
+    every reset for the same few schemas.
+    """
+    try:
+        jsonschema.Draft202012Validator.check_schema(json.loads(schema_json))
+    except jsonschema.SchemaError as exc:
+        return exc.message
+    return None
 
 
 def validate_arguments(tool: Tool, arguments: Any) -> str | None:
