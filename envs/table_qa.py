@@ -195,9 +195,6 @@ class TableQAEnv(TurnEnv):
         correct = verify_answer(answer, task.answer, order_matters=task.order_matters)
         return Outcome(feedback="Answer submitted.", terminated=True, success=correct)
 
-    def reward_state(self) -> dict[str, Any]:
-        return {}
-
     def close(self) -> None:
         super().close()
         if self._sandbox is not None:
