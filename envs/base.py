@@ -230,7 +230,7 @@ class TurnEnv(gym.Env[str, Any]):
             "max_turns": self.max_turns,
             "max_tokens": self._budget,
             "messages": opening,
-            **self._step_info(0, True, {c.name: 0.0 for c in self._components}, None, None, []),
+            **self._step_info(0, True, self._zero_components(), None, None, []),
         }
         return first, info
 
@@ -469,7 +469,19 @@ class TurnEnv(gym.Env[str, Any]):
         keep = limit - 64  # room for the note
         return text[:keep] + f"\n[... {len(text) - keep} characters truncated]"
 
-    def _step_info(self, turn, valid, values, success, error, violations) -> dict[str, Any]:
+    def _zero_components(self) -> dict[str, float]:
+        """Every component at 0.0: the values of a turn nobody played (reset, after the end)."""
+        return {c.name: 0.0 for c in self._components}
+
+    def _step_info(
+        self,
+        turn: int,
+        valid: bool,
+        values: Mapping[str, float],
+        success: bool | None,
+        error: str | None,
+        violations: list[str],
+    ) -> dict[str, Any]:
         return {
             "turn": turn,
             "action_valid": valid,
@@ -481,5 +493,5 @@ class TurnEnv(gym.Env[str, Any]):
 
     def _step_after_end(self):
         obs = "The episode is over: call reset() to start a new one."
-        info = {"messages": [{"role": "user", "content": obs}], **self._step_info(self._turn, False, {c.name: 0.0 for c in self._components}, None, "episode_over", [])}
+        info = {"messages": [{"role": "user", "content": obs}], **self._step_info(self._turn, False, self._zero_components(), None, "episode_over", [])}
         return obs, 0.0, True, False, info
